@@ -1,0 +1,120 @@
+"""The FastAPI application: `create_app(settings)` wires routes, errors, CORS and the engine;
+`serve(host, port, settings)` runs it under uvicorn."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from retrieval import __version__
+from retrieval.config import Settings, get_settings
+
+from . import errors
+from .catalog import Catalog
+from .ratelimit import TokenBucket
+from .routes import admin, ask, health, plans, search, viewer
+from .state import Builder, IndexManager, Loader
+
+log = logging.getLogger("retrieval.service")
+
+_JSON_BODY_LIMIT = 1024 * 1024
+_FORM_OVERHEAD = 256 * 1024
+
+DESCRIPTION = """
+Trợ lý hỏi đáp về các **kế hoạch chuyển đổi số cấp tỉnh**. Mọi câu trả lời kèm trích dẫn
+(kế hoạch, mục, dòng) và đường dẫn tới trang xem văn bản gốc.
+
+Lỗi luôn có dạng `{"error": {"code", "message_vi", "message_en"}}`.
+Các thao tác quản trị (`/admin/...`) cần tiêu đề `Authorization: Bearer <khóa>`.
+"""
+
+
+class BodyLimit:
+    """Refuse a body whose declared length is over the limit before anything reads it."""
+
+    def __init__(self, app: ASGIApp, json_limit: int, upload_limit: int) -> None:
+        self.app = app
+        self.json_limit = json_limit
+        self.upload_limit = upload_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = dict(scope["headers"])
+            length = headers.get(b"content-length", b"")
+            limit = self.upload_limit if scope["path"].startswith("/admin/") else self.json_limit
+            if length.isdigit() and int(length) > limit:
+                response = errors.error_response(errors.ServiceError(
+                    413, "payload_too_large",
+                    f"Nội dung gửi lên quá lớn (giới hạn {limit:,} byte).".replace(",", "."),
+                    f"The request body is too large (limit {limit:,} bytes)."))
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None, *, load: bool = True,
+               loader: Loader | None = None, builder: Builder | None = None) -> FastAPI:
+    """The service for `settings`.  The engine loads in the background when the app starts
+    (`load=False` leaves that to the caller, e.g. a test that sets `app.state.index.engine`);
+    `loader`/`builder` replace Engine.load / index.build for tests."""
+    settings = settings or get_settings()
+    manager = IndexManager(settings, loader=loader, builder=builder)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if load:
+            manager.start()
+        log.info("event=service_started host=%s port=%d data_dir=%s admin=%s", settings.host, settings.port,
+                 settings.data_dir, "on" if settings.admin_api_key else "off")
+        yield
+
+    app = FastAPI(
+        title="Trợ lý kế hoạch chuyển đổi số",
+        description=DESCRIPTION,
+        version=__version__,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "hỏi đáp", "description": "Đặt câu hỏi, nhận câu trả lời có trích dẫn"},
+            {"name": "tìm kiếm", "description": "Tìm đoạn văn bản trong các kế hoạch"},
+            {"name": "kế hoạch", "description": "Danh sách kế hoạch, nhiệm vụ, xem văn bản gốc"},
+            {"name": "quản trị", "description": "Tải lên, xóa kế hoạch và xây lại chỉ mục"},
+            {"name": "health", "description": "Trạng thái dịch vụ"},
+        ],
+    )
+    app.state.settings = settings
+    app.state.index = manager
+    app.state.catalog = Catalog(settings.corpus_dir)
+    app.state.limiter = TokenBucket(settings.rate_limit_per_minute)
+
+    errors.install(app)
+    for module in (ask, search, plans, viewer, admin, health):
+        app.include_router(module.router)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+        allow_headers=["Content-Type", "Authorization"],
+        max_age=600,
+    )
+    app.add_middleware(BodyLimit, json_limit=_JSON_BODY_LIMIT,
+                       upload_limit=settings.max_upload_bytes + _FORM_OVERHEAD)
+    return app
+
+
+def serve(host: str | None = None, port: int | None = None, settings: Settings | None = None) -> None:
+    """Run the service under uvicorn (what `python -m retrieval serve` calls)."""
+    import uvicorn
+
+    settings = settings or get_settings()
+    update = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    if update:
+        # Citation links are built from host/port, so they must be the ones we bind to.
+        settings = settings.model_copy(update=update)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                log_level=settings.log_level.lower(), access_log=False)

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import logging
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends
+
+from ..deps import EngineDep, SettingsDep, check_plan, require_json
+from ..ratelimit import rate_limited
+from ..schemas import AnswerOut, AskRequest, answer_out
+
+log = logging.getLogger("retrieval.service")
+router = APIRouter(tags=["hỏi đáp"])
+
+_EXAMPLES = {
+    "chu_tri": {
+        "summary": "Ai chủ trì?",
+        "value": {"question": "Ai chủ trì thúc đẩy sử dụng hóa đơn điện tử trong kế hoạch chuyển đổi số "
+                              "Phú Thọ năm 2022?", "history": [], "plan": None},
+    },
+    "hoi_tiep": {
+        "summary": "Hỏi tiếp theo ngữ cảnh",
+        "value": {"question": "Còn việc kết nối với Cơ sở dữ liệu quốc gia về dân cư thì sao?",
+                  "history": ["Ai chủ trì thúc đẩy sử dụng hóa đơn điện tử?"], "plan": "phu-tho-2022"},
+    },
+    "khong_dau": {
+        "summary": "Không dấu",
+        "value": {"question": "ai chu tri trien khai nen tang du lich so", "history": [], "plan": None},
+    },
+}
+
+
+@router.post("/ask", response_model=AnswerOut, summary="Hỏi đáp về kế hoạch chuyển đổi số",
+             dependencies=[Depends(require_json), Depends(rate_limited)],
+             responses={422: {"description": "Câu hỏi không hợp lệ"}, 429: {"description": "Quá nhiều yêu cầu"}})
+def ask(req: Annotated[AskRequest, Body(openapi_examples=_EXAMPLES)],
+        engine: EngineDep, settings: SettingsDep) -> dict:
+    req.enforce(settings)
+    check_plan(engine, req.plan, status=422)
+    started = time.perf_counter()
+    answer = engine.ask(req.question, history=req.history, plan=req.plan)
+    log.info("event=ask kind=%s answered=%s plan=%s ms=%.1f", answer.kind, answer.answered,
+             answer.plan, (time.perf_counter() - started) * 1000)
+    return answer_out(answer, settings.base_url)
