@@ -119,7 +119,8 @@
       card.appendChild(el("div", "citation-index", "Nguồn " + (i + 1)));
       card.appendChild(el("h3", "citation-title", c.title || c.plan || "Kế hoạch"));
       if (c.section) { card.appendChild(el("p", "citation-section", c.section)); }
-      if (c.text) { card.appendChild(el("blockquote", "citation-snippet", "“" + clip(c.text, SNIPPET_CHARS) + "”")); }
+      var quote = c.snippet || c.text;
+      if (quote) { card.appendChild(el("blockquote", "citation-snippet", "“" + clip(quote, SNIPPET_CHARS) + "”")); }
       var href = safeHref(c);
       if (href) {
         var link = el("a", "citation-link",
@@ -174,6 +175,7 @@
 
   var typing = null;
   var typingTimer = null;
+  var turnHadText = false;
 
   function showTyping() {
     clearTyping();
@@ -233,8 +235,11 @@
   socket.on("bot_uttered", function (data) {
     if (!data || typeof data !== "object") { return; }
     clearTyping();
-    var text = data.text || (data.custom && data.custom.text) || null;
+    var text = data.text || null;
+    // A card payload that arrives without a text message of its own still shows its answer.
+    if (!text && !turnHadText && data.type === "answer" && data.answer) { text = data.answer; }
     if (text) {
+      turnHadText = true;
       renderText("bot", text);
       remember({ role: "bot", kind: "text", text: String(text) });
     }
@@ -256,6 +261,7 @@
     var display = shown || message;
     renderText("user", display);
     remember({ role: "user", kind: "text", text: display });
+    turnHadText = false;
     socket.emit("user_uttered", { message: message, session_id: sessionId });
     showTyping();
   }

@@ -64,7 +64,7 @@ FOLLOW_NOTE = (
 )
 # Zalo answers HTTP 200 with {"error": <code>}: these codes mean the access token is
 # invalid or expired, which a refresh fixes.
-TOKEN_ERRORS = frozenset({-216, -124, -201})
+TOKEN_ERRORS = frozenset({-216, -124})
 
 
 # ---------------------------------------------------------------- shared state

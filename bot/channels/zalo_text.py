@@ -80,7 +80,7 @@ def render_citations(citations: list[dict[str, Any]], source_base_url: str) -> s
     """Citations as short text: title, section, a quoted snippet, the source-viewer link."""
     lines = ["Nguồn:"]
     for i, c in enumerate(citations, 1):
-        snippet = " ".join(str(c.get("text", "")).split())
+        snippet = " ".join(str(c.get("snippet") or c.get("text") or "").split())
         if len(snippet) > SNIPPET_CHARS:
             snippet = snippet[:SNIPPET_CHARS].rsplit(" ", 1)[0] + "…"
         head = " — ".join(x for x in (str(c.get("title", "")).strip(), str(c.get("section", "")).strip()) if x)
