@@ -1,0 +1,256 @@
+"""action_answer_plans and friends, driven with a stub client, a Tracker and CollectingDispatcher
+(the way rasa_sdk tests its knowledge-base actions)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.actions import (
+    ActionAnswerPlans,
+    ActionDetectLang,
+    ActionHelp,
+    ActionRecordFeedback,
+    recent_questions,
+)
+from actions.client import RetrievalRejected, RetrievalUnavailable
+from actions.config import ActionSettings
+from actions.feedback import FeedbackStore
+
+PLANS = [
+    {"id": "phu-tho-2022", "title": "Kế hoạch Chuyển đổi số tỉnh Phú Thọ năm 2022", "province": "Phú Thọ",
+     "period": "2022", "year": 2022},
+    {"id": "vinh-phuc-2022-2025", "title": "Kế hoạch Chuyển đổi số tỉnh Vĩnh Phúc đến năm 2025",
+     "province": "Vĩnh Phúc", "period": "2022-2025, định hướng 2030", "year": 2022},
+]
+
+LONG_TEXT = "Cục Thuế tỉnh chủ trì, phối hợp với Sở Thông tin và Truyền thông " * 20
+
+
+def answer(**over: Any) -> dict[str, Any]:
+    base = {
+        "answer": "Cục Thuế tỉnh chủ trì.",
+        "answered": True,
+        "kind": "lead",
+        "plan": "phu-tho-2022",
+        "citations": [
+            {"plan": "phu-tho-2022", "title": PLANS[0]["title"], "section": "II. Nhiệm vụ", "line_start": 120,
+             "line_end": 123, "text": LONG_TEXT, "score": 0.9},
+            {"plan": "phu-tho-2022", "title": PLANS[0]["title"], "section": "III", "line_start": 10,
+             "line_end": 10, "text": "b", "score": 0.5},
+            {"plan": "phu-tho-2022", "title": PLANS[0]["title"], "section": "", "line_start": 11,
+             "line_end": 12, "text": "c", "score": 0.4},
+            {"plan": "phu-tho-2022", "title": PLANS[0]["title"], "section": "", "line_start": 13,
+             "line_end": 14, "text": "d", "score": 0.3},
+        ],
+        "records": [],
+        "lang": "vi",
+    }
+    base.update(over)
+    return base
+
+
+class StubClient:
+    def __init__(self, result: dict | Exception | None = None) -> None:
+        self.result = result if result is not None else answer()
+        self.calls: list[dict] = []
+
+    async def ask(self, question: str, history: list[str], plan: str | None) -> dict:
+        self.calls.append({"question": question, "history": history, "plan": plan})
+        if isinstance(self.result, Exception):
+            raise self.result
+        return self.result
+
+    async def plans(self) -> list[dict]:
+        return PLANS
+
+
+def user(text: str, intent: str = "ask_plan", entities: list | None = None) -> dict:
+    return {"event": "user", "text": text, "input_channel": "rest",
+            "parse_data": {"text": text, "intent": {"name": intent, "confidence": 0.9},
+                           "entities": entities or []}}
+
+
+def tracker(text: str, intent: str = "ask_plan", slots: dict | None = None, past: list[dict] | None = None,
+            entities: list | None = None, channel: str = "rest") -> Tracker:
+    events = [*(past or []), user(text, intent, entities)]
+    events[-1]["input_channel"] = channel
+    return Tracker(
+        sender_id="u1", slots={"lang": "vi", **(slots or {})},
+        latest_message={"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or []},
+        events=events, paused=False, followup_action=None, active_loop={}, latest_action_name="action_listen",
+    )
+
+
+def run(action, trk: Tracker) -> tuple[CollectingDispatcher, list]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, trk, {}))
+    return dispatcher, events
+
+
+@pytest.fixture
+def store(tmp_path) -> FeedbackStore:
+    return FeedbackStore(tmp_path / "feedback.sqlite")
+
+
+SETTINGS = ActionSettings(retrieval_url="http://127.0.0.1:9", public_url="https://cds.example.vn/")
+
+
+class TestAnswerPlans:
+    def test_answer_text_citations_and_card_payload(self, store):
+        client = StubClient()
+        dispatcher, events = run(ActionAnswerPlans(client, store, SETTINGS), tracker("Ai chủ trì hóa đơn điện tử?"))
+        [msg] = dispatcher.messages
+        assert msg["text"].startswith("Cục Thuế tỉnh chủ trì.")
+        assert "Nguồn:" in msg["text"]
+        assert "https://cds.example.vn/plans/phu-tho-2022/view?lines=120-123" in msg["text"]
+        card = msg["custom"]
+        assert card["type"] == "answer" and card["answered"] is True
+        assert len(card["citations"]) == 3
+        first = card["citations"][0]
+        assert first["title"] == PLANS[0]["title"] and first["section"] == "II. Nhiệm vụ"
+        assert len(first["snippet"]) <= 300 and first["snippet"].endswith("…")
+        assert first["url"] == "https://cds.example.vn/plans/phu-tho-2022/view?lines=120-123"
+        assert SlotSet("plan", "phu-tho-2022") in events
+        assert SlotSet("topic", "lead") in events
+        assert SlotSet("last_question", "Ai chủ trì hóa đơn điện tử?") in events
+
+    def test_text_only_for_channels_without_cards(self, store):
+        dispatcher, _ = run(ActionAnswerPlans(StubClient(), store, SETTINGS),
+                            tracker("Ai chủ trì?", channel="zalo"))
+        [msg] = dispatcher.messages
+        assert msg["text"] and not msg["custom"]
+
+    def test_english_labels(self, store):
+        trk = tracker("Who leads e-invoicing?", slots={"lang": "en"})
+        dispatcher, _ = run(ActionAnswerPlans(StubClient(answer(lang="en")), store, SETTINGS), trk)
+        assert "Sources:" in dispatcher.messages[0]["text"]
+
+    def test_sends_recent_question_turns_and_plan_slot(self, store):
+        client = StubClient()
+        past = [user("xin chào", "greet"), user("Ai chủ trì hóa đơn điện tử ở Phú Thọ?"),
+                user("hữu ích", "feedback_useful")]
+        run(ActionAnswerPlans(client, store, SETTINGS),
+            tracker("Còn thời hạn thì sao?", "followup", {"plan": "phu-tho-2022"}, past))
+        assert client.calls == [{"question": "Còn thời hạn thì sao?",
+                                 "history": ["Ai chủ trì hóa đơn điện tử ở Phú Thọ?"], "plan": "phu-tho-2022"}]
+
+    def test_history_starts_after_restart(self, store):
+        client = StubClient()
+        past = [user("Ai chủ trì hóa đơn điện tử?"), {"event": "restart"}, user("Sở Y tế làm gì?")]
+        run(ActionAnswerPlans(client, store, SETTINGS), tracker("Còn kinh phí?", "followup", past=past))
+        assert client.calls[0]["history"] == ["Sở Y tế làm gì?"]
+
+    def test_another_province_drops_the_plan_slot(self, store):
+        client = StubClient()
+        ents = [{"entity": "province", "value": "Vĩnh Phúc", "start": 3, "end": 12}]
+        run(ActionAnswerPlans(client, store, SETTINGS),
+            tracker("Ở Vĩnh Phúc thì ai?", "followup", {"plan": "phu-tho-2022"}, entities=ents))
+        assert client.calls[0]["plan"] is None
+
+    def test_same_province_keeps_the_plan_slot(self, store):
+        client = StubClient()
+        ents = [{"entity": "province", "value": "phu tho", "start": 0, "end": 7}]
+        run(ActionAnswerPlans(client, store, SETTINGS),
+            tracker("phu tho thi sao", "followup", {"plan": "phu-tho-2022"}, entities=ents))
+        assert client.calls[0]["plan"] == "phu-tho-2022"
+
+    def test_other_year_drops_the_plan_slot(self, store):
+        client = StubClient()
+        ents = [{"entity": "plan_year", "value": "2026", "start": 0, "end": 4}]
+        run(ActionAnswerPlans(client, store, SETTINGS),
+            tracker("Còn năm 2026?", "followup", {"plan": "phu-tho-2022"}, entities=ents))
+        assert client.calls[0]["plan"] is None
+
+    @pytest.mark.parametrize("error", [RetrievalUnavailable("ConnectTimeout"), RetrievalUnavailable("HTTP 500")])
+    def test_service_failure_gives_the_unreachable_response(self, store, error):
+        dispatcher, events = run(ActionAnswerPlans(StubClient(error), store, SETTINGS), tracker("Ai chủ trì?"))
+        assert [m["response"] for m in dispatcher.messages] == ["utter_unreachable"]
+        assert not any(m.get("text") for m in dispatcher.messages)
+
+    def test_rejected_question_passes_the_service_message(self, store):
+        err = RetrievalRejected(422, "Câu hỏi quá dài (tối đa 2.000 ký tự).")
+        dispatcher, _ = run(ActionAnswerPlans(StubClient(err), store, SETTINGS), tracker("x" * 3000))
+        assert dispatcher.messages[0]["text"] == "Câu hỏi quá dài (tối đa 2.000 ký tự)."
+
+    def test_declined_answer_is_replied_and_recorded(self, store):
+        declined = answer(answer="Chưa có kế hoạch của tỉnh Lào Cai.", answered=False, plan=None, citations=[])
+        dispatcher, events = run(ActionAnswerPlans(StubClient(declined), store, SETTINGS),
+                                 tracker("Lào Cai ai chủ trì?", slots={"plan": "phu-tho-2022"}))
+        assert dispatcher.messages[0]["text"] == "Chưa có kế hoạch của tỉnh Lào Cai."
+        assert dispatcher.messages[0]["custom"]["answered"] is False
+        assert not any(isinstance(e, dict) and e.get("name") == "plan" for e in events)
+        [row] = store.rows()
+        assert row["kind"] == "declined" and row["question"] == "Lào Cai ai chủ trì?" and row["useful"] is None
+
+    def test_low_confidence_message_declined_suggests_examples(self, store):
+        declined = answer(answered=False, plan=None, citations=[])
+        dispatcher, _ = run(ActionAnswerPlans(StubClient(declined), store, SETTINGS),
+                            tracker("asdf qwer", "nlu_fallback"))
+        assert [m["response"] for m in dispatcher.messages] == ["utter_default"]
+
+
+class TestDetectLang:
+    @pytest.mark.parametrize(("text", "lang"), [
+        ("Ai chủ trì hóa đơn điện tử?", "vi"),
+        ("ai chu tri hoa don dien tu", "vi"),
+        ("Which agency leads e-invoicing in Phu Tho?", "en"),
+        ("hello", "en"),
+        ("xin chao", "vi"),
+    ])
+    def test_language(self, text, lang):
+        _, events = run(ActionDetectLang(), tracker(text))
+        assert events == [SlotSet("lang", lang)]
+
+
+class TestFeedback:
+    def test_useful_and_not_useful_are_stored(self, store):
+        slots = {"last_question": "Ai chủ trì?", "last_answer": "Cục Thuế tỉnh.", "plan": "phu-tho-2022"}
+        d1, _ = run(ActionRecordFeedback(store), tracker("hữu ích", "feedback_useful", slots))
+        d2, _ = run(ActionRecordFeedback(store), tracker("sai rồi", "feedback_not_useful", slots))
+        assert [m["response"] for m in d1.messages + d2.messages] == ["utter_feedback_useful",
+                                                                       "utter_feedback_not_useful"]
+        rows = store.rows()
+        assert [(r["kind"], r["question"], r["answer"], r["useful"]) for r in rows] == [
+            ("feedback", "Ai chủ trì?", "Cục Thuế tỉnh.", 1), ("feedback", "Ai chủ trì?", "Cục Thuế tỉnh.", 0)]
+
+    def test_nothing_to_rate_yet(self, store):
+        dispatcher, _ = run(ActionRecordFeedback(store), tracker("hữu ích", "feedback_useful"))
+        assert dispatcher.messages[0]["response"] == "utter_no_answer_yet"
+        assert store.rows() == []
+
+    def test_bad_kind_is_rejected(self, store):
+        with pytest.raises(ValueError, match="feedback"):
+            store.record(kind="other", question="q", answer="a", useful=True)  # type: ignore[arg-type]
+
+
+class TestHelp:
+    def test_lists_the_plans(self):
+        dispatcher, _ = run(ActionHelp(StubClient()), tracker("bạn biết kế hoạch nào?", "help"))
+        assert dispatcher.messages[0]["response"] == "utter_help"
+        assert PLANS[1]["title"] in dispatcher.messages[-1]["text"]
+
+    def test_still_helps_when_service_is_down(self):
+        dispatcher, _ = run(ActionHelp(FailingPlans()), tracker("help", "help"))
+        assert [m["response"] for m in dispatcher.messages] == ["utter_help"]
+
+
+class FailingPlans(StubClient):
+    async def plans(self) -> list[dict]:
+        raise RetrievalUnavailable("ConnectError")
+
+
+def test_recent_questions_limit():
+    past = [user(f"câu hỏi {i}") for i in range(10)]
+    assert recent_questions(tracker("câu cuối", past=past), 3) == ["câu hỏi 7", "câu hỏi 8", "câu hỏi 9"]
+
+
+def test_settings_from_env(tmp_path):
+    s = ActionSettings.from_env({"CDS_RETRIEVAL_URL": "http://10.0.0.5:8000/", "CDS_RETRIEVAL_TIMEOUT": "2.5",
+                                 "CDS_FEEDBACK_DB": str(tmp_path / "f.db")})
+    assert s.retrieval_url == "http://10.0.0.5:8000" and s.timeout == 2.5 and s.link_base == "http://10.0.0.5:8000"
