@@ -106,10 +106,14 @@ def create_app(settings: Settings | None = None, *, load: bool = True,
     return app
 
 
-def serve(host: str | None = None, port: int | None = None, settings: Settings | None = None) -> None:
-    """Run the service under uvicorn (what `python -m retrieval serve` calls)."""
+def serve(host: str | Settings | None = None, port: int | None = None, settings: Settings | None = None) -> None:
+    """Run the service under uvicorn (what `python -m retrieval serve` calls).
+
+    `serve(settings)` is accepted too: host and port then come from the settings."""
     import uvicorn
 
+    if isinstance(host, Settings):
+        host, settings = None, host
     settings = settings or get_settings()
     update = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     if update:

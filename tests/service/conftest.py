@@ -25,6 +25,11 @@ def built_index(tmp_path_factory) -> tuple[Path, Path]:
     corpus = base / "corpus"
     data = base / "data"
     shutil.copytree(ROOT / "corpus", corpus)
+    # Passage vectors are cached by content hash: seeding the cache from the project's own
+    # data dir (`make index` builds it first) turns a minutes-long embedding into a lookup.
+    cache = ROOT / "data" / "embcache"
+    if cache.is_dir():
+        shutil.copytree(cache, data / "embcache")
     Engine.load(Settings(corpus_dir=corpus, data_dir=data), build_if_stale=True)
     return corpus, data
 

@@ -40,7 +40,8 @@ def view_plan(plan_id: str, engine: EngineDep,
               lines: Annotated[str | None, Query(description="Các dòng cần tô sáng, ví dụ 120-135",
                                                  examples=["120-135"])] = None) -> HTMLResponse:
     check_plan(engine, plan_id)
-    text_lines = engine.lines(plan_id)
+    # The file as stored is what a reader checks the quote against; line numbers are the same.
+    text_lines = engine.raw_lines(plan_id) if hasattr(engine, "raw_lines") else engine.lines(plan_id)
     start, end = parse_lines(lines, len(text_lines))
     nonce = secrets.token_urlsafe(16)
     page = render(engine.plans[plan_id].to_dict(), text_lines, start, end, nonce)
