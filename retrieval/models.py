@@ -87,6 +87,7 @@ class Passage:
     kind: Literal["text", "row", "heading"] = "text"
     header: str = ""                   # table header context for table rows
     record: int | None = None          # index into the plan's task records, for rows
+    repaired: str = ""                 # OCR plans: the repaired, re-accented text (for embedding and reading)
 
     @property
     def id(self) -> str:
@@ -98,7 +99,7 @@ class Passage:
 
     def embed_text(self) -> str:
         """What the embedder sees: section path and header give a short row its context."""
-        parts = [self.section, self.header, self.text]
+        parts = [self.section, self.header, self.repaired or self.text]
         return " | ".join(p for p in parts if p)
 
 

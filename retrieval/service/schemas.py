@@ -128,13 +128,12 @@ def answer_out(answer: Answer, base_url: str | None = None) -> dict:
 
 def hit_out(hit: Any, base_url: str | None = None) -> dict:
     p = hit.passage
-    return {
-        "id": p.id, "plan": p.plan, "title": p.title, "section": p.section,
-        "line_start": p.line_start, "line_end": p.line_end, "text": p.text, "kind": p.kind,
-        "header": p.header, "score": round(float(hit.score), 4),
-        "scores": {k: round(float(v), 4) for k, v in (hit.scores or {}).items()},
-        "url": view_url(base_url, p.plan, p.line_start, p.line_end) if base_url else None,
-    }
+    body = {k: v for k, v in dataclasses.asdict(p).items() if k in HitOut.model_fields}
+    body.update(
+        id=p.id, score=round(float(hit.score), 4),
+        scores={k: round(float(v), 4) for k, v in (hit.scores or {}).items()},
+        url=view_url(base_url, p.plan, p.line_start, p.line_end) if base_url else None)
+    return body
 
 
 class SearchOut(BaseModel):

@@ -1,0 +1,416 @@
+"""Answers: a question (and its conversation) -> a direct, cited answer, or a decline.
+
+Extractive only: every agency, number and date in a reply is copied from a task record or a
+quoted sentence of a plan; when the evidence is weak the reply says what the corpus covers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .models import Answer, Citation, Hit, TaskRecord
+from .normalize import fold
+from .tokenize import QUERY_STOP
+
+# --- question analysis ----------------------------------------------------------------
+
+_KIND_CUES: list[tuple[str, tuple[str, ...]]] = [
+    ("compare", ("so sanh", "compare", "versus", " vs ", "khac nhau", "difference between")),
+    ("aggregate", ("nhung nhiem vu nao", "cac nhiem vu nao", "nhiem vu gi", "nhung viec gi", "which tasks",
+                   "what tasks", "liet ke", "list the tasks", "list all")),
+    ("cooperate", ("phoi hop voi nhung", "phoi hop voi so nao", "phoi hop voi don vi nao", "phoi hop voi ai",
+                   "phoi hop voi co quan nao", "don vi phoi hop", "co quan phoi hop", "works with", "work with",
+                   "cooperat", "together with", "in coordination with", "phoi hop voi cac", "phoi hop cung")),
+    ("lead", ("ai chu tri", "chu tri", "co quan nao", "don vi nao", "so nao", "ai phu trach", "phu trach",
+              "chiu trach nhiem", "giao cho", "la viec cua", "ai theo doi", "who ", "which agency",
+              "which department", "which body", "which office", "what agency", "leads", "in charge",
+              "responsible", "ai thuc hien", "ai trien khai", "do ai", "ai lam", "co quan thuong truc",
+              "standing agency", "ai dieu phoi", "overall direction")),
+    ("budget", ("kinh phi", "bao nhieu tien", "ty dong", "trieu dong", "funding", "budget", "how much money",
+                "cost", "von dau tu", "ngan sach")),
+    ("deadline", ("bao gio", "khi nao", "thoi han", "han chot", "thoi gian", "ngay nao", "nam nao",
+                  "giai doan nao", "by when", "deadline", "when ", "hoan thanh truoc", "trong khoang thoi gian",
+                  "tu ngay", "thang nao", "quy nao")),
+    ("target", ("bao nhieu", "ty le", "muc tieu", "chi tieu", "phan tram", "%", "what share", "percentage",
+                "how many", "target", "muc nao", "dat muc", "ty trong", "toi thieu")),
+    ("fact", ("quyet dinh nao", "ai ky", "ky ban hanh", "nguoi ky", "signed", "which decision", "implements",
+              "thuc hien quyet dinh", "can cu", "san pham nao", "which products", "which farm")),
+]
+_FOLLOWUP = re.compile(r"^(con|the con|vay con|thi sao|and|what about|how about|and what|also|con ve)\b")
+_EN_WORDS = re.compile(r"\b(the|which|who|what|when|how|does|is|of|for|in|and|plan|agency|department)\b", re.I)
+
+
+def detect_lang(question: str) -> str:
+    if re.search(r"[àáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữỳýỵỷỹđ]", question.lower()):
+        return "vi"
+    return "en" if len(_EN_WORDS.findall(question)) >= 2 else "vi"
+
+
+def detect_kind(question: str) -> str:
+    q = f" {fold(question)} "
+    q = q.replace(" what s ", " what ")
+    for kind, cues in _KIND_CUES:
+        if kind == "budget" and any(c in q for c in ("ai ", "co quan nao", "so nao", "don vi nao", "who ")):
+            continue
+        if any(c in q for c in cues):
+            return kind
+    return "unknown"
+
+
+def content_tokens(text: str, drop: set[str]) -> list[str]:
+    return [t for t in fold(text).split() if t not in QUERY_STOP and t not in drop and len(t) > 1]
+
+
+@dataclass
+class Turn:
+    question: str
+    query: str              # what retrieval sees (follow-ups merged with the earlier turn)
+    kind: str
+    lang: str
+    plans: list[str]
+    provinces: list[str]
+    unknown_province: str | None
+
+
+def resolve(engine, question: str, history: list[str], plan: str | None) -> Turn:
+    lang = detect_lang(question)
+    kind = detect_kind(question)
+    found = engine.detect(question)
+    q_content = content_tokens(question, _plan_words(engine))
+    followup = bool(history) and (bool(_FOLLOWUP.match(fold(question))) or len(q_content) <= 4
+                                  or kind == "unknown")
+    query = question
+    plans = [plan] if plan else found.plans
+    if followup:
+        prev = history[-1]
+        if kind == "unknown":
+            kind = detect_kind(prev)
+        query = f"{prev} {question}"
+        if not plans:
+            for turn in reversed(history):
+                earlier = engine.detect(turn)
+                if earlier.plans:
+                    plans = earlier.plans
+                    break
+        if lang == "vi" and detect_lang(question) == "vi" and detect_lang(prev) == "en" and not re.search(
+                r"[^\x00-\x7f]", question):
+            lang = detect_lang(question)
+    return Turn(question, query, kind, lang, plans, found.provinces, found.unknown_province)
+
+
+def _plan_words(engine) -> set[str]:
+    words = set()
+    for m in engine.plans.values():
+        words |= set(fold(m.province).split())
+    return words | {"tinh", "ke", "hoach", "chuyen", "doi", "so", "cds", "nam", "plan", "digital",
+                    "transformation", "province", "provincial"}
+
+
+# --- evidence ------------------------------------------------------------------------
+
+_SENT_SPLIT = re.compile(r"(?<=[.;!?])\s+(?=[A-ZĐÀ-Ỹ\-+•0-9])|\n(?=\s*[-+•]|\s*[a-zđ]\)|\s*\d+\.)")
+_MONEY = re.compile(r"\d{1,3}(?:\.\d{3})+|\d+\s*(?:triệu|tỷ)")
+_PERCENT = re.compile(r"\d+(?:[.,]\d+)?\s*%")
+
+
+def sentences(text: str) -> list[str]:
+    flat = re.sub(r"[ \t]*\n[ \t]*", "\n", text.strip())
+    parts = _SENT_SPLIT.split(flat)
+    return [" ".join(p.split()) for p in parts if p.strip()]
+
+
+def best_sentence(text: str, query_tokens: list[str], kind: str) -> str:
+    best, best_score = "", -1.0
+    qs = set(query_tokens)
+    for s in sentences(text):
+        toks = set(fold(s).split())
+        score = len(qs & toks) / (len(qs) or 1)
+        if kind == "target" and (_PERCENT.search(s) or re.search(r"\d", s)):
+            score += 0.25
+        if kind in ("lead", "cooperate") and "chu tri" in fold(s):
+            score += 0.2
+        if kind == "deadline" and re.search(r"(19|20)\d{2}|tháng|quý", s, re.I):
+            score += 0.2
+        if kind == "budget" and _MONEY.search(s):
+            score += 0.3
+        if score > best_score:
+            best, best_score = s, score
+    return best[:600]
+
+
+def coverage(query_tokens: list[str], folded_text: str) -> float:
+    if not query_tokens:
+        return 0.0
+    have = set(folded_text.split())
+    return sum(t in have for t in query_tokens) / len(query_tokens)
+
+
+def record_for(engine, hit: Hit, query_tokens: list[str]) -> TaskRecord | None:
+    plan = engine.index.corpus.plans[hit.passage.plan]
+    p = hit.passage
+    if p.record is not None and p.record < len(plan.records):
+        return plan.records[p.record]
+    cands = [r for r in plan.records if r.source == "narrative"
+             and r.line_start <= p.line_end and r.line_end >= p.line_start]
+    if not cands:
+        return None
+    return max(cands, key=lambda r: coverage(query_tokens, fold(r.raw or r.task)))
+
+
+# --- composing ---------------------------------------------------------------------------
+
+_EN_KIND = {"lead": "Lead agency", "cooperate": "Cooperating units", "deadline": "Deadline",
+            "target": "Target", "budget": "Budget", "fact": "Answer"}
+
+
+def _quote(engine, hit: Hit, query_tokens: list[str], kind: str) -> tuple[str, str]:
+    """(quote as printed, readable form): OCR text is quoted raw, with its repaired reading."""
+    p = hit.passage
+    if p.kind == "row":
+        raw = " ".join(p.text.split())[:500]
+    else:
+        raw = best_sentence(p.text, query_tokens, kind)
+    readable = ""
+    if p.repaired:
+        repair = engine.index.corpus.repair
+        readable = repair.restore(repair.fold(raw)) if repair else ""
+    return raw, readable
+
+
+def _record_line(rec: TaskRecord | None, kind: str, lang: str) -> str:
+    if rec is None or not rec.lead:
+        return ""
+    coop = "; ".join(c for c in rec.cooperating if c)
+    if lang == "en":
+        parts = [f"Lead: {rec.lead}"]
+        if coop:
+            parts.append(f"cooperating: {coop}")
+        if rec.deadline:
+            parts.append(f"deadline: {rec.deadline}")
+        if rec.budget and rec.budget.get("values"):
+            parts.append(f"budget: {' + '.join(rec.budget['values'])} million VND")
+        return "; ".join(parts) + "."
+    line = f"{rec.lead} chủ trì"
+    if coop:
+        line += f", phối hợp với {coop}"
+    line += "."
+    if rec.deadline:
+        line += f" Thời hạn: {rec.deadline}."
+    if rec.budget and rec.budget.get("values"):
+        vals = rec.budget["values"]
+        line += f" Kinh phí dự kiến: {' + '.join(vals)} triệu đồng."
+    return line
+
+
+def _budget_text(rec: TaskRecord | None, quote: str, lang: str) -> str | None:
+    vals = (rec.budget or {}).get("values") if rec else None
+    if vals:
+        total = _sum_millions(vals)
+        if lang == "en":
+            detail = " and ".join(f"{v} million VND" for v in vals)
+            return f"Estimated budget: {total} million VND ({detail}; ĐTC = public investment, SN = recurrent)."
+        detail = " và ".join(f"{v} triệu" for v in vals)
+        suffix = f" ({detail}; ĐTC: vốn đầu tư công, SN: vốn sự nghiệp)" if len(vals) > 1 else ""
+        return f"Kinh phí dự kiến: {total} triệu đồng{suffix}."
+    m = _MONEY.search(quote)
+    if m:
+        return f"Kinh phí: {m.group(0)}." if lang == "vi" else f"Budget: {m.group(0)}."
+    return None
+
+
+def _sum_millions(values: list[str]) -> str:
+    total = sum(int(v.replace(".", "")) for v in values)
+    return f"{total:,}".replace(",", ".")
+
+
+def compose(engine, turn: Turn, hit: Hit, query_tokens: list[str]) -> tuple[str, Citation, dict | None] | None:
+    rec = record_for(engine, hit, query_tokens)
+    raw, readable = _quote(engine, hit, query_tokens, turn.kind)
+    meta = engine.plans[hit.passage.plan]
+    head = ""
+    if turn.kind in ("lead", "cooperate"):
+        head = _record_line(rec, turn.kind, turn.lang)
+    elif turn.kind == "deadline" and rec and rec.deadline:
+        head = (f"Thời hạn: {rec.deadline}." if turn.lang == "vi" else f"Deadline: {rec.deadline}.")
+        if rec.lead:
+            head += (f" ({rec.lead} chủ trì.)" if turn.lang == "vi" else f" (Lead: {rec.lead}.)")
+    elif turn.kind == "budget":
+        text = _budget_text(rec, raw, turn.lang)
+        if text is None:
+            return None
+        head = text
+    elif turn.kind == "target" and rec and rec.lead and rec.source == "table":
+        head = (f"Chỉ tiêu do {rec.lead} chủ trì theo dõi." if turn.lang == "vi" else f"Lead: {rec.lead}.")
+    source = f"{meta.title}, {hit.passage.section or 'phần mở đầu'}, dòng {hit.passage.line_start}–{hit.passage.line_end}"
+    if turn.lang == "en":
+        source = f"{meta.title}, {hit.passage.section or 'preamble'}, lines {hit.passage.line_start}–{hit.passage.line_end}"
+    quote = f"“{raw}”"
+    if readable:
+        quote += (f" (bản quét OCR, đọc là: “{readable}”)" if turn.lang == "vi"
+                  else f" (OCR scan, reads: “{readable}”)")
+    label = "Theo" if turn.lang == "vi" else "Source:"
+    text = f"{head}\n{label} {source}: {quote}" if head else f"{label} {source}: {quote}"
+    citation = hit.citation(" ".join(hit.passage.text.split()))
+    return text.strip(), citation, (rec.to_dict() if rec else None)
+
+
+def decline(engine, turn: Turn, reason: str) -> Answer:
+    titles = "; ".join(f"{m.title} ({pid})" for pid, m in engine.plans.items())
+    if turn.lang == "en":
+        msg = (f"I could not find this in the plans ({reason}). The corpus covers: {titles}.")
+    else:
+        msg = f"Các kế hoạch hiện có không nêu thông tin này ({reason}). Kho văn bản gồm: {titles}."
+    return Answer(msg, False, turn.kind, None, [], [], turn.lang)
+
+
+# --- the entry point ---------------------------------------------------------------------------
+
+MIN_COVERAGE = 0.34
+
+
+def answer_question(engine, question: str, history: list[str], plan: str | None) -> Answer:
+    question = " ".join(question.split())
+    turn = resolve(engine, question, history, plan)
+    if turn.unknown_province and not turn.plans:
+        reason = (f"no plan of {turn.unknown_province} in the corpus" if turn.lang == "en"
+                  else f"không có kế hoạch nào của {turn.unknown_province}")
+        return decline(engine, turn, reason)
+    if turn.kind == "fact" and re.search(r"\b(ai ky|nguoi ky|who signed|ky ban hanh|signed)\b", fold(question)):
+        signed = _signer_answer(engine, turn)
+        if signed:
+            return signed
+    if turn.kind == "compare" or len(turn.provinces) > 1:
+        return _compare(engine, turn)
+    if turn.kind == "aggregate":
+        agg = _aggregate(engine, turn)
+        if agg:
+            return agg
+    qtok = content_tokens(turn.query, _plan_words(engine))
+    hits = engine.searcher.search(turn.query, turn.plans or None, k=8)
+    if not hits:
+        return decline(engine, turn, "no matching passage" if turn.lang == "en" else "không tìm thấy đoạn phù hợp")
+    groups = _by_plan(hits) if not turn.plans else {hits[0].passage.plan: hits}
+    answers, citations, records = [], [], []
+    top = hits[0].score
+    for pid, plan_hits in list(groups.items())[:3]:
+        best = plan_hits[0]
+        if pid != hits[0].passage.plan and (best.score < 0.9 * top or len(groups) < 2):
+            continue
+        cov = max(coverage(qtok, h.passage.folded) for h in plan_hits[:3])
+        if cov < MIN_COVERAGE:
+            continue
+        composed = compose(engine, turn, best, qtok)
+        if composed is None:
+            continue
+        text, citation, rec = composed
+        answers.append((pid, text))
+        citations.append(citation)
+        citations.extend(h.citation(" ".join(h.passage.text.split())) for h in plan_hits[1:3])
+        if rec:
+            records.append(rec)
+    if not answers:
+        why = "evidence too weak" if turn.lang == "en" else "không đủ căn cứ trong văn bản"
+        if turn.kind == "budget":
+            why = ("the plan gives no budget figure for this" if turn.lang == "en"
+                   else "kế hoạch không nêu số kinh phí cho nội dung này")
+        return decline(engine, turn, why)
+    if len(answers) == 1:
+        body = answers[0][1]
+    else:
+        intro = ("Several plans address this:" if turn.lang == "en" else "Nhiều kế hoạch có nội dung này:")
+        body = intro + "\n" + "\n".join(f"• {engine.plans[pid].title}: {t}" for pid, t in answers)
+    plan_id = answers[0][0] if len(answers) == 1 else None
+    return Answer(body, True, turn.kind, plan_id, _dedupe(citations), records, turn.lang)
+
+
+def _by_plan(hits: list[Hit]) -> dict[str, list[Hit]]:
+    groups: dict[str, list[Hit]] = {}
+    for h in hits:
+        groups.setdefault(h.passage.plan, []).append(h)
+    return groups
+
+
+def _dedupe(citations: list[Citation]) -> list[Citation]:
+    seen, out = set(), []
+    for c in citations:
+        key = (c.plan, c.line_start, c.line_end)
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    return out
+
+
+def _signer_answer(engine, turn: Turn) -> Answer | None:
+    plans = turn.plans or []
+    if len(plans) != 1:
+        return None
+    meta = engine.plans[plans[0]]
+    if not meta.signer:
+        return None
+    lines = engine.index.corpus.plans[meta.id].lines
+    want = fold(meta.signer)
+    hit_line = next((ln for ln in reversed(lines) if want in fold(ln.text)), None)
+    if hit_line is None:
+        return None
+    text = (f"{meta.title} do {meta.signer} ký." if turn.lang == "vi" else f"{meta.title} was signed by {meta.signer}.")
+    section = engine.index.corpus.plans[meta.id].section_of[hit_line.number - 1]
+    cit = Citation(meta.id, meta.title, section, hit_line.number, hit_line.number, hit_line.text.strip(), 1.0)
+    return Answer(text + f"\n“{hit_line.text.strip()}” (dòng {hit_line.number})", True, "fact", meta.id, [cit], [],
+                  turn.lang)
+
+
+def _compare(engine, turn: Turn) -> Answer:
+    """Each province (and year) named in the question searched on its own, answered side by side."""
+    q = turn.question
+    folded = fold(q)
+    positions = sorted((folded.find(fold(p)), p) for p in {fold(m.province) for m in engine.plans.values()}
+                       if fold(p) in folded)
+    parts = []
+    for i, (pos, _prov) in enumerate(positions):
+        end = positions[i + 1][0] if i + 1 < len(positions) else len(folded)
+        segment = folded[pos:end]
+        found = engine.detect(segment)
+        if found.plans:
+            parts.append(found.plans)
+    if len(parts) < 2:
+        parts = [[pid] for pid in (turn.plans or [])][:2] or [[pid] for pid in engine.plans][:0]
+    inner = Turn(q, q, "target", turn.lang, [], [], None)
+    answers, citations = [], []
+    qtok = content_tokens(q, _plan_words(engine))
+    for plans in parts:
+        hits = engine.searcher.search(q, plans, k=3)
+        if not hits:
+            continue
+        composed = compose(engine, inner, hits[0], qtok)
+        if composed:
+            answers.append(f"• {engine.plans[hits[0].passage.plan].title}: {composed[0]}")
+            citations.append(composed[1])
+    if not answers:
+        return decline(engine, turn, "không tìm thấy chỉ tiêu để so sánh")
+    intro = "So sánh theo từng kế hoạch:" if turn.lang == "vi" else "Side by side:"
+    return Answer(intro + "\n" + "\n".join(answers), True, "compare", None, citations, [], turn.lang)
+
+
+def _aggregate(engine, turn: Turn) -> Answer | None:
+    gaz = engine.index.corpus.gazetteer
+    mentions = gaz.find(fold(turn.question))
+    if not mentions:
+        return None
+    agency = mentions[0][1]
+    plans = turn.plans or list(engine.plans)
+    lines, citations, records = [], [], []
+    for pid in plans:
+        for rec in engine.index.corpus.plans[pid].records:
+            if rec.lead and fold(rec.lead).startswith(agency):
+                task = " ".join((rec.task or rec.raw).split())[:160]
+                lines.append(f"• {task} (dòng {rec.line_start}–{rec.line_end}, {pid})")
+                citations.append(Citation(pid, engine.plans[pid].title, rec.section, rec.line_start,
+                                          rec.line_end, " ".join(rec.raw.split())[:500], 1.0))
+                records.append(rec.to_dict())
+    if not lines:
+        return None
+    name = gaz.display(agency)
+    head = (f"{name} chủ trì {len(lines)} nhiệm vụ:" if turn.lang == "vi" else f"{name} leads {len(lines)} tasks:")
+    return Answer(head + "\n" + "\n".join(lines[:15]), True, "aggregate", plans[0] if len(plans) == 1 else None,
+                  citations[:15], records[:15], turn.lang)

@@ -1,0 +1,93 @@
+"""The one engine the CLI, the HTTP service and the evaluation talk to.
+
+Heavy things (index, embedder) load once in `Engine.load`; the engine is then read-only,
+so a rebuilt index is served by loading a new Engine and swapping the reference."""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+from importlib import resources
+
+from .config import Settings, get_settings
+from .embed import Embedder, get_embedder
+from .index import LoadedIndex, build, load, staleness
+from .models import Answer, Hit, PlanMeta, TaskRecord
+from .search import PlanFilter, Searcher, detect_plans
+
+log = logging.getLogger(__name__)
+
+
+def province_names() -> list[str]:
+    text = resources.files("retrieval").joinpath("data/provinces.txt").read_text(encoding="utf-8")
+    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+class UnknownPlanError(KeyError):
+    def __init__(self, plan: str, known: list[str]) -> None:
+        super().__init__(plan)
+        self.plan, self.known = plan, known
+
+    def __str__(self) -> str:
+        return f"Không tìm thấy kế hoạch '{self.plan}'. Các kế hoạch hiện có: {', '.join(self.known)}"
+
+
+class Engine:
+    def __init__(self, index: LoadedIndex, embedder: Embedder, settings: Settings) -> None:
+        self.index = index
+        self.settings = settings
+        self.embedder = embedder
+        self.searcher = Searcher(index, embedder)
+        self.provinces = province_names()
+
+    @classmethod
+    def load(cls, settings: Settings | None = None, build_if_stale: bool = True,
+             embedder: Embedder | None = None, progress: bool = False) -> Engine:
+        settings = settings or get_settings()
+        embedder = embedder or get_embedder(settings.embedder, settings.embedder_segmented)
+        if build_if_stale and staleness(settings):
+            build(settings, progress=progress, embedder=embedder)
+        return cls(load(settings), embedder, settings)
+
+    # -- read-only views -------------------------------------------------------------
+    @property
+    def manifest(self) -> dict:
+        return self.index.manifest
+
+    @cached_property
+    def plans(self) -> dict[str, PlanMeta]:
+        return {pid: plan.meta for pid, plan in self.index.corpus.plans.items()}
+
+    def check_plan(self, plan_id: str | None) -> None:
+        if plan_id is not None and plan_id not in self.plans:
+            raise UnknownPlanError(plan_id, sorted(self.plans))
+
+    def records(self, plan_id: str) -> list[TaskRecord]:
+        self.check_plan(plan_id)
+        return self.index.corpus.plans[plan_id].records
+
+    def lines(self, plan_id: str) -> list[str]:
+        self.check_plan(plan_id)
+        return [ln.text for ln in self.index.corpus.plans[plan_id].lines]
+
+    def raw_lines(self, plan_id: str) -> list[str]:
+        """The plan file's lines exactly as stored (index 0 = line 1), for the source viewer."""
+        self.check_plan(plan_id)
+        from pathlib import Path
+        path = Path(self.index.dir) / "corpus" / f"{plan_id}.txt"
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+
+    def detect(self, question: str) -> PlanFilter:
+        return detect_plans(question, self.plans, self.provinces)
+
+    # -- the two operations -----------------------------------------------------------
+    def search(self, query: str, plan: str | None = None, k: int = 5, method: str = "hybrid",
+               detect: bool = True) -> list[Hit]:
+        self.check_plan(plan)
+        plans = [plan] if plan else (self.detect(query).plans if detect else [])
+        return self.searcher.search(query, plans or None, k, method)
+
+    def ask(self, question: str, history: list[str] | tuple[str, ...] = (), plan: str | None = None) -> Answer:
+        from .answer import answer_question
+        self.check_plan(plan)
+        return answer_question(self, question, list(history or []), plan)
