@@ -40,19 +40,22 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank]
 
 
-async def run(url: str, questions: list[dict], clients: int, duration: float, warmup: int) -> dict:
+async def run(url: str, questions: list[dict], clients: int, duration: float, warmup: int,
+              cache: bool = True) -> dict:
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
+    headers = {} if cache else {"Cache-Control": "no-cache"}
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits, headers=headers) as client:
         for q in questions[:warmup]:
             await client.post("/ask", json=q)
         latencies: list[float] = []
         errors: Counter[str] = Counter()
         answered = 0
+        cache_hits = 0
         counter = iter(range(10**9))
         deadline = time.perf_counter() + duration
 
         async def worker() -> None:
-            nonlocal answered
+            nonlocal answered, cache_hits
             while time.perf_counter() < deadline:
                 q = questions[next(counter) % len(questions)]
                 t0 = time.perf_counter()
@@ -62,6 +65,7 @@ async def run(url: str, questions: list[dict], clients: int, duration: float, wa
                     errors[type(exc).__name__] += 1
                     continue
                 latencies.append((time.perf_counter() - t0) * 1000)
+                cache_hits += r.headers.get("x-cache") == "hit"
                 if r.status_code != 200:
                     errors[f"HTTP {r.status_code}"] += 1
                 elif r.json().get("answered"):
@@ -77,6 +81,7 @@ async def run(url: str, questions: list[dict], clients: int, duration: float, wa
         "p99_ms": round(percentile(latencies, 99), 1), "max_ms": round(max(latencies, default=0), 1),
         "errors": sum(errors.values()), "error_kinds": dict(errors),
         "answered": round(answered / max(1, len(latencies)), 3),
+        "cache_hits": round(cache_hits / max(1, len(latencies)), 3),
     }
 
 
@@ -113,12 +118,15 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--questions", type=Path, default=ROOT / "eval" / "dev.jsonl")
     parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--no-cache", action="store_true",
+                        help="send Cache-Control: no-cache so every request runs the engine (cold latency)")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON line")
     args = parser.parse_args()
     questions = load_questions(args.questions)
     with contextlib.ExitStack() as stack:
         url = args.url or stack.enter_context(own_service())
-        result = asyncio.run(run(url.rstrip("/"), questions, args.clients, args.duration, args.warmup))
+        result = asyncio.run(run(url.rstrip("/"), questions, args.clients, args.duration, args.warmup,
+                                 cache=not args.no_cache))
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
         return
@@ -127,7 +135,8 @@ def main() -> None:
     print(f"  latency ms : p50 {result['p50_ms']}  p95 {result['p95_ms']}  p99 {result['p99_ms']}  "
           f"max {result['max_ms']}")
     print(f"  errors     : {result['errors']} {result['error_kinds'] or ''}")
-    print(f"  answered   : {result['answered']:.0%}")
+    print(f"  answered   : {result['answered']:.0%}   answer-cache hits: {result['cache_hits']:.0%}"
+          f"{'  (cache bypassed)' if args.no_cache else ''}")
     if result["errors"] or result["p95_ms"] > 150:
         print("  target (0 errors, p95 <= 150 ms): MISSED")
 

@@ -21,9 +21,14 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_engine(request: Request) -> Any:
+    return get_live(request)[0]
+
+
+def get_live(request: Request) -> tuple[Any, Any]:
+    """(engine, answer cache) of the index being served; 503 while none is loaded."""
     manager = request.app.state.index
-    engine = manager.engine
-    if engine is None:
+    live = manager.live
+    if live[0] is None:
         if manager.load_error:
             raise ServiceError(503, "index_unavailable",
                                "Chỉ mục chưa sẵn sàng do lỗi khi nạp. Quản trị viên cần xem nhật ký máy chủ.",
@@ -33,7 +38,7 @@ def get_engine(request: Request) -> Any:
                            "Hệ thống đang nạp chỉ mục, vui lòng thử lại sau ít giây.",
                            "The index is still loading; please retry in a few seconds.",
                            headers={"Retry-After": "5"})
-    return engine
+    return live
 
 
 def check_plan(engine: Any, plan: str | None, status: int = 404) -> str | None:
@@ -72,4 +77,5 @@ def require_admin(request: Request) -> None:
 
 
 EngineDep = Annotated[Any, Depends(get_engine)]
+LiveDep = Annotated[tuple[Any, Any], Depends(get_live)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

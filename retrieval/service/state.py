@@ -16,6 +16,8 @@ from typing import Any
 
 from retrieval.config import Settings
 
+from .cache import AnswerCache
+
 log = logging.getLogger("retrieval.service")
 
 Loader = Callable[[Settings, bool], Any]          # (settings, build_if_stale) -> Engine
@@ -51,13 +53,27 @@ class IndexManager:
         self.settings = settings
         self._load = loader or _default_load
         self._build = builder or _default_build
-        self.engine: Any = None
+        self._live: tuple[Any, AnswerCache] = (None, AnswerCache())
         self.loading = False
         self.load_error: str | None = None
         self._lock = threading.Lock()
         self._status = RebuildStatus()
         self._pending: tuple[str, bool] | None = None
         self._worker: threading.Thread | None = None
+
+    @property
+    def engine(self) -> Any:
+        return self._live[0]
+
+    @engine.setter
+    def engine(self, engine: Any) -> None:
+        # One assignment swaps the engine and its cache together.
+        self._live = (engine, AnswerCache())
+
+    @property
+    def live(self) -> tuple[Any, AnswerCache]:
+        """The engine and its answer cache, taken together by a request."""
+        return self._live
 
     # -- initial load -------------------------------------------------------------------------
     def start(self) -> None:

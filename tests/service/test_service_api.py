@@ -97,6 +97,20 @@ def test_ask_normalises_to_nfc(service):
     assert service.app.state.index.engine.calls[-1][1] == "Ai chủ trì?"
 
 
+def test_answers_are_cached_per_engine(service):
+    q = {"question": "Câu hỏi lặp lại về thương mại điện tử?"}
+    first = service.post("/ask", json=q)
+    second = service.post("/ask", json=q)
+    assert first.headers["x-cache"] == "miss" and second.headers["x-cache"] == "hit"
+    assert first.json() == second.json()
+    calls = [c for c in service.app.state.index.engine.calls if c[1] == q["question"]]
+    assert len(calls) == 1
+    assert service.post("/ask", json=q, headers={"Cache-Control": "no-cache"}).headers["x-cache"] == "miss"
+    service.post("/admin/rebuild", headers=_auth())
+    _wait_rebuild(service, 1)
+    assert service.post("/ask", json=q).headers["x-cache"] == "miss"     # a new engine starts empty
+
+
 def test_search(service):
     r = service.post("/search", json={"query": "thương mại điện tử", "plan": "thu-nghiem-2024", "k": 3})
     assert r.status_code == 200, r.text

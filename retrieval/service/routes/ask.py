@@ -4,9 +4,9 @@ import logging
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Request, Response
 
-from ..deps import EngineDep, SettingsDep, check_plan, require_json
+from ..deps import LiveDep, SettingsDep, check_plan, require_json
 from ..ratelimit import rate_limited
 from ..schemas import AnswerOut, AskRequest, answer_out
 
@@ -35,11 +35,20 @@ _EXAMPLES = {
              dependencies=[Depends(require_json), Depends(rate_limited)],
              responses={422: {"description": "Câu hỏi không hợp lệ"}, 429: {"description": "Quá nhiều yêu cầu"}})
 def ask(req: Annotated[AskRequest, Body(openapi_examples=_EXAMPLES)],
-        engine: EngineDep, settings: SettingsDep) -> dict:
+        live: LiveDep, settings: SettingsDep, request: Request, response: Response) -> dict:
     req.enforce(settings)
+    engine, cache = live
     check_plan(engine, req.plan, status=422)
-    started = time.perf_counter()
-    answer = engine.ask(req.question, history=req.history, plan=req.plan)
-    log.info("event=ask kind=%s answered=%s plan=%s ms=%.1f", answer.kind, answer.answered,
-             answer.plan, (time.perf_counter() - started) * 1000)
-    return answer_out(answer, settings.base_url)
+    key = (req.question, tuple(req.history), req.plan)
+    # "Cache-Control: no-cache" asks for a fresh answer (the benchmark's cold runs use it).
+    fresh = "no-cache" in request.headers.get("cache-control", "").lower()
+    body = None if fresh else cache.get(key)
+    response.headers["X-Cache"] = "hit" if body is not None else "miss"
+    if body is None:
+        started = time.perf_counter()
+        answer = engine.ask(req.question, history=req.history, plan=req.plan)
+        log.info("event=ask kind=%s answered=%s plan=%s ms=%.1f", answer.kind, answer.answered,
+                 answer.plan, (time.perf_counter() - started) * 1000)
+        body = answer_out(answer, settings.base_url)
+        cache.put(key, body)
+    return body
