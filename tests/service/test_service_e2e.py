@@ -108,8 +108,9 @@ def test_validation_on_the_real_engine(live):
     assert r.status_code == 415
     r = live.post("/ask", content=b'{"question": "ai ch\xc3 tr\xff"}', headers={"content-type": "application/json"})
     assert 400 <= r.status_code < 500
-    r = live.post("/ask", json={"question": "ai chủ trì\u0000\u0007 hóa đơn điện tử \ud800?"})
-    assert r.status_code == 200
+    raw = '{"question": "ai chủ trì\\u0000\\u0007 hóa đơn điện tử \\ud800?"}'.encode()
+    r = live.post("/ask", content=raw, headers={"content-type": "application/json"})
+    assert r.status_code == 200, r.text
     assert live.get("/plans/ha-noi-2030").status_code == 404
     assert live.get("/admin/rebuild").status_code == 401
     assert live.get("/admin/rebuild", headers={"Authorization": "Bearer nope"}).status_code == 403
