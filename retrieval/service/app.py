@@ -17,7 +17,7 @@ from retrieval.config import Settings, get_settings
 from . import errors
 from .catalog import Catalog
 from .ratelimit import TokenBucket
-from .routes import admin, ask, health, plans, search, viewer
+from .routes import admin, ask, chat, health, plans, search, viewer
 from .state import Builder, IndexManager, Loader
 
 log = logging.getLogger("retrieval.service")
@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None, *, load: bool = True,
     app.state.limiter = TokenBucket(settings.rate_limit_per_minute)
 
     errors.install(app)
-    for module in (ask, search, plans, viewer, admin, health):
+    for module in (ask, search, plans, viewer, admin, health, chat):
         app.include_router(module.router)
     app.add_middleware(
         CORSMiddleware,
