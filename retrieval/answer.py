@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from .models import Answer, Citation, Hit, TaskRecord
+from .glossary import expand_english
 from .normalize import fold
 from .tokenize import QUERY_STOP
 
@@ -287,7 +288,10 @@ def answer_question(engine, question: str, history: list[str], plan: str | None)
         if agg:
             return agg
     qtok = content_tokens(turn.query, _plan_words(engine))
-    hits = engine.searcher.search(turn.query, turn.plans or None, k=8)
+    if turn.lang == "en":
+        qtok = content_tokens(expand_english(turn.query), _plan_words(engine)) or qtok
+    topic = engine.topic(turn.query) if turn.plans else turn.query
+    hits = engine.searcher.search(topic or turn.query, turn.plans or None, k=8)
     if not hits:
         return decline(engine, turn, "no matching passage" if turn.lang == "en" else "không tìm thấy đoạn phù hợp")
     groups = _by_plan(hits) if not turn.plans else {hits[0].passage.plan: hits}
@@ -379,7 +383,7 @@ def _compare(engine, turn: Turn) -> Answer:
     answers, citations = [], []
     qtok = content_tokens(q, _plan_words(engine))
     for plans in parts:
-        hits = engine.searcher.search(q, plans, k=3)
+        hits = engine.searcher.search(engine.topic(q), plans, k=3)
         if not hits:
             continue
         composed = compose(engine, inner, hits[0], qtok)

@@ -11,6 +11,7 @@ from .structure import Plan, heading_level
 
 _STARTS_PARA = re.compile(r"^\s*([-+•*–]|[a-zđ]\)|\d{1,2}(\.\d{1,2})*\.?\s)")
 MIN_CHARS, MAX_CHARS = 160, 900
+WINDOW, WINDOW_STRIDE = 3, 2
 
 
 def chunk(plan: Plan, restore=None) -> list[Passage]:
@@ -24,14 +25,26 @@ def chunk(plan: Plan, restore=None) -> list[Passage]:
             for n in range(rec.line_start, rec.line_end + 1):
                 row_owner[n] = ri
     table_lines = {n for t in plan.tables for n in range(t.line_start, t.line_end + 1)}
-    # table rows
+    # table rows; OCR tables (columns interleaved, row numbers unreliable) as short windows
+    covered: set[int] = set()
     for ri, rec in enumerate(plan.records):
-        if rec.source != "table":
+        if rec.source != "table" or meta.ocr:
             continue
         table = next(t for t in plan.tables if t.line_start <= rec.line_start <= t.line_end)
         text = plan.text(rec.line_start, rec.line_end)
         passages.append(_passage(plan, rec.line_start, rec.line_end, text, rec.section, "row",
                                  header=table.header[:200], record=ri, restore=restore))
+        covered |= set(range(rec.line_start, rec.line_end + 1))
+    for table in plan.tables:
+        rest = [n for n in range(table.line_start, table.line_end + 1)
+                if n not in covered and plan.lines[n - 1].text.strip()]
+        for i in range(0, len(rest), WINDOW_STRIDE):
+            window = rest[i:i + WINDOW]
+            start, end = window[0], window[-1]
+            owner = row_owner.get(start)
+            section = plan.records[owner].section if owner is not None else plan.section_of[start - 1]
+            passages.append(_passage(plan, start, end, plan.text(start, end), section, "row",
+                                     header=table.header[:200], record=owner, restore=restore))
     # narrative paragraphs
     paras: list[list[int]] = []
     for ln in plan.lines:
@@ -66,7 +79,6 @@ def chunk(plan: Plan, restore=None) -> list[Passage]:
                 continue
             passages.append(_passage(plan, start, end, text, plan.section_of[start - 1], "text", restore=restore))
     passages.sort(key=lambda x: (x.line_start, x.line_end))
-    del meta
     return passages
 
 

@@ -13,7 +13,7 @@ from .config import Settings, get_settings
 from .embed import Embedder, get_embedder
 from .index import LoadedIndex, build, load, staleness
 from .models import Answer, Hit, PlanMeta, TaskRecord
-from .search import PlanFilter, Searcher, detect_plans
+from .search import PlanFilter, Searcher, _distinctive_title_bigrams, detect_plans, topic_text
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,9 @@ class Engine:
         self.embedder = embedder
         self.searcher = Searcher(index, embedder)
         self.provinces = province_names()
+        texts = {pid: " " + " ".join(ln.folded for ln in plan.lines) + " "
+                 for pid, plan in index.corpus.plans.items()}
+        self.title_words = _distinctive_title_bigrams(self.plans, texts)
 
     @classmethod
     def load(cls, settings: Settings | None = None, build_if_stale: bool = True,
@@ -78,13 +81,18 @@ class Engine:
         return path.read_text(encoding="utf-8", errors="replace").splitlines()
 
     def detect(self, question: str) -> PlanFilter:
-        return detect_plans(question, self.plans, self.provinces)
+        return detect_plans(question, self.plans, self.provinces, self.title_words)
+
+    def topic(self, question: str) -> str:
+        return topic_text(question, self.plans)
 
     # -- the two operations -----------------------------------------------------------
     def search(self, query: str, plan: str | None = None, k: int = 5, method: str = "hybrid",
                detect: bool = True) -> list[Hit]:
         self.check_plan(plan)
         plans = [plan] if plan else (self.detect(query).plans if detect else [])
+        if detect and plans:
+            query = self.topic(query) or query
         return self.searcher.search(query, plans or None, k, method)
 
     def ask(self, question: str, history: list[str] | tuple[str, ...] = (), plan: str | None = None) -> Answer:

@@ -38,17 +38,49 @@ def _period_years(meta: PlanMeta) -> set[int]:
     return years
 
 
-def _distinctive_title_bigrams(plans: dict[str, PlanMeta]) -> dict[str, set[str]]:
-    """Title bigrams that belong to exactly one plan ("nong thon", "thong minh")."""
+def _distinctive_title_bigrams(plans: dict[str, PlanMeta],
+                               texts: dict[str, str] | None = None) -> dict[str, set[str]]:
+    """Title bigrams that name one plan's topic ("nong thon", "thon moi"): in no other title,
+    and (when the texts are given) much more frequent in that plan's text than in all others."""
     grams = {pid: {" ".join(p) for p in zip(fold(m.title).split(), fold(m.title).split()[1:], strict=False)}
              for pid, m in plans.items()}
     counts = Counter(g for gs in grams.values() for g in gs)
     prov = {fold(m.province) for m in plans.values()}
-    return {pid: {g for g in gs if counts[g] == 1 and g not in prov and not re.search(r"\d", g)}
-            for pid, gs in grams.items()}
+    out = {}
+    for pid, gs in grams.items():
+        keep = set()
+        for g in gs:
+            if counts[g] != 1 or g in prov or re.search(r"\d", g):
+                continue
+            if texts:
+                own = texts[pid].count(f" {g} ")
+                others = sum(t.count(f" {g} ") for o, t in texts.items() if o != pid)
+                if own < 3 or others > 0.25 * own:
+                    continue
+            keep.add(g)
+        out[pid] = keep
+    return out
 
 
-def detect_plans(question: str, plans: dict[str, PlanMeta], provinces_vn: list[str]) -> PlanFilter:
+GENERIC = ("ke hoach", "chuyen doi so", "cds", "digital transformation", "plan", "chuong trinh", "tinh", "province",
+           "provincial", "nam", "giai doan", "dinh huong", "den nam")
+
+
+def topic_text(question: str, plans: dict[str, PlanMeta]) -> str:
+    """The question without the words that only pick the plan (province, year, "kế hoạch
+    chuyển đổi số"): they match every preamble and drown the topic."""
+    out = f" {fold(question)} "
+    for m in plans.values():
+        p = fold(m.province)
+        out = out.replace(f" {p} ", " ").replace(f" {p.replace(' ', '')} ", " ")
+    out = re.sub(r"\b(?:19|20)\d{2}\b", " ", out)
+    for g in GENERIC:
+        out = out.replace(f" {g} ", " ")
+    return " ".join(out.split())
+
+
+def detect_plans(question: str, plans: dict[str, PlanMeta], provinces_vn: list[str],
+                 title_words: dict[str, set[str]] | None = None) -> PlanFilter:
     q = f" {fold(question)} "
     known = {fold(m.province) for m in plans.values()}
     provinces = [p for p in known if f" {p} " in q or f" {p.replace(' ', '')} " in q]
@@ -62,7 +94,7 @@ def detect_plans(question: str, plans: dict[str, PlanMeta], provinces_vn: list[s
     cands = [pid for pid, m in plans.items() if not provinces or fold(m.province) in provinces]
     years = {int(y) for y in re.findall(r"\b((?:19|20)\d{2})\b", question)}
     reason = f"province={provinces}" if provinces else ""
-    title_words = _distinctive_title_bigrams(plans)
+    title_words = title_words if title_words is not None else _distinctive_title_bigrams(plans)
     by_title = [pid for pid in cands if any(f" {g} " in q for g in title_words[pid])]
     if by_title:
         cands, reason = by_title, reason + " title"
