@@ -46,7 +46,8 @@ async def run(url: str, questions: list[dict], clients: int, duration: float, wa
     headers = {} if cache else {"Cache-Control": "no-cache"}
     async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits, headers=headers) as client:
         for q in questions[:warmup]:
-            await client.post("/ask", json=q)
+            with contextlib.suppress(httpx.HTTPError):
+                await client.post("/ask", json=q)
         latencies: list[float] = []
         errors: Counter[str] = Counter()
         answered = 0
@@ -85,8 +86,21 @@ async def run(url: str, questions: list[dict], clients: int, duration: float, wa
     }
 
 
+def wait_ready(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc is not None and proc.poll() is not None:
+            raise SystemExit(f"the service exited with {proc.returncode}")
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                return
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{url} was not ready after {timeout}s")
+        time.sleep(0.3)
+
+
 @contextlib.contextmanager
-def own_service(timeout: float = 300):
+def own_service(timeout: float = 600):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -95,16 +109,7 @@ def own_service(timeout: float = 300):
                             cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"the service exited with {proc.returncode}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise SystemExit(f"the service was not ready after {timeout}s")
-            time.sleep(0.3)
+        wait_ready(url, timeout, proc)
         yield url
     finally:
         proc.terminate()
@@ -125,6 +130,7 @@ def main() -> None:
     questions = load_questions(args.questions)
     with contextlib.ExitStack() as stack:
         url = args.url or stack.enter_context(own_service())
+        wait_ready(url.rstrip("/"), 600)
         result = asyncio.run(run(url.rstrip("/"), questions, args.clients, args.duration, args.warmup,
                                  cache=not args.no_cache))
     if args.json:

@@ -121,4 +121,7 @@ def serve(host: str | Settings | None = None, port: int | None = None, settings:
         settings = settings.model_copy(update=update)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level=settings.log_level.lower(), access_log=False)
+                log_level=settings.log_level.lower(), access_log=False,
+                # longer than clients' keep-alive expiry (httpx: 5 s), so the server never closes
+                # a connection a client is about to reuse
+                timeout_keep_alive=30)

@@ -1,5 +1,6 @@
 """Dependencies shared by the routes: settings, the live engine, plan lookup, JSON-only
-bodies and the admin key check."""
+bodies and the admin key check.  All are `async def`: they only read state, and a sync
+dependency would cost a thread-pool hop on every request."""
 
 from __future__ import annotations
 
@@ -16,15 +17,15 @@ from .errors import ServiceError, unknown_plan
 log = logging.getLogger("retrieval.service")
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_engine(request: Request) -> Any:
-    return get_live(request)[0]
+async def get_engine(request: Request) -> Any:
+    return (await get_live(request))[0]
 
 
-def get_live(request: Request) -> tuple[Any, Any]:
+async def get_live(request: Request) -> tuple[Any, Any]:
     """(engine, answer cache) of the index being served; 503 while none is loaded."""
     manager = request.app.state.index
     live = manager.live
@@ -47,7 +48,7 @@ def check_plan(engine: Any, plan: str | None, status: int = 404) -> str | None:
     return plan
 
 
-def require_json(request: Request) -> None:
+async def require_json(request: Request) -> None:
     ctype = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if ctype != "application/json" and not ctype.endswith("+json"):
         raise ServiceError(415, "unsupported_media_type",
@@ -56,7 +57,7 @@ def require_json(request: Request) -> None:
                            f"'{ctype or 'none'}'.")
 
 
-def require_admin(request: Request) -> None:
+async def require_admin(request: Request) -> None:
     """Bearer key from Settings.admin_api_key; without a key the admin API does not exist."""
     key = request.app.state.settings.admin_api_key
     if not key:

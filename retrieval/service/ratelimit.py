@@ -57,7 +57,7 @@ def client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def rate_limited(request: Request) -> None:
+async def rate_limited(request: Request) -> None:
     """Dependency for the query endpoints."""
     limiter: TokenBucket = request.app.state.limiter
     wait = limiter.take(client_key(request))
