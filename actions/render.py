@@ -76,18 +76,27 @@ def citations(answer: dict[str, Any], base: str) -> list[dict[str, Any]]:
     return out
 
 
+def _already_quoted(answer_text: str, citation: dict[str, Any]) -> bool:
+    """The service's answer often quotes its first source; the text reply then gives only its link."""
+    folded = " ".join(answer_text.split())
+    body = citation["snippet"].rstrip("…")
+    middle = body[len(body) // 3: len(body) // 3 + 40]
+    return len(middle) >= 20 and middle in folded
+
+
 def reply(answer: dict[str, Any], base: str, lang: Lang) -> tuple[str, dict[str, Any]]:
     """The answer as (text for every channel, card payload for the web page)."""
     cites = citations(answer, base)
-    lines = [str(answer.get("answer", "")).strip()]
+    answer_text = str(answer.get("answer", "")).strip()
+    lines = [answer_text]
     if cites:
         lines.append("")
         lines.append("Sources:" if lang == "en" else "Nguồn:")
         line_word = "lines" if lang == "en" else "dòng"
         for i, c in enumerate(cites, 1):
             where = f" — {c['section']}" if c["section"] else ""
-            lines.append(f"[{i}] {c['title']}{where} ({line_word} {c['line_start']}–{c['line_end']}): "
-                         f"“{c['snippet']}” {c['url']}")
+            quote = "" if _already_quoted(answer_text, c) else f" “{c['snippet']}”"
+            lines.append(f"[{i}] {c['title']}{where} ({line_word} {c['line_start']}–{c['line_end']}):{quote} {c['url']}")
     payload = {
         "type": "answer",
         "answer": str(answer.get("answer", "")),

@@ -120,6 +120,15 @@ class TestAnswerPlans:
         assert SlotSet("topic", "lead") in events
         assert SlotSet("last_question", "Ai chủ trì hóa đơn điện tử?") in events
 
+    def test_snippet_already_quoted_in_the_answer_is_not_repeated(self, store):
+        source = " ".join(f"từ{i}" for i in range(80))
+        quoted = answer(answer=f"Cục Thuế tỉnh chủ trì. Theo kế hoạch: “{source}”")
+        quoted["citations"][0]["text"] = source
+        dispatcher, _ = run(ActionAnswerPlans(StubClient(quoted), store, SETTINGS), tracker("Ai chủ trì?"))
+        text = dispatcher.messages[0]["text"]
+        assert text.count("từ30 từ31") == 1
+        assert "view?lines=120-123" in text and "“b”" in text
+
     def test_text_only_for_channels_without_cards(self, store):
         dispatcher, _ = run(ActionAnswerPlans(StubClient(), store, SETTINGS),
                             tracker("Ai chủ trì?", channel="zalo"))
