@@ -5,6 +5,7 @@ html.escape; the only script is a fixed one-liner allowed by a per-response CSP 
 from __future__ import annotations
 
 import re
+import unicodedata
 from html import escape
 from string import Template
 
@@ -20,6 +21,7 @@ _PAGE = Template("""<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>$title</title>
+<link rel="icon" href="data:,">
 <style nonce="$nonce">
 body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;color:#1b1b1b;background:#fafafa}
 header{padding:12px 20px;background:#0b4f8a;color:#fff;position:sticky;top:0;z-index:2}
@@ -33,8 +35,8 @@ nav ol{list-style:none;padding:0;margin:0}
 nav li.sub{padding-left:14px}
 nav a{color:#0b4f8a;text-decoration:none}
 main{flex:1;min-width:0;background:#fff;border:1px solid #ddd;border-radius:6px;overflow:auto}
-.ln{display:flex;white-space:pre-wrap;word-break:break-word;font:13px/1.55 ui-monospace,Menlo,Consolas,monospace}
-.ln .no{flex:0 0 56px;text-align:right;padding-right:10px;color:#999;user-select:none;text-decoration:none}
+.ln{display:flex;white-space:pre-wrap;word-break:break-word;font-size:14px;line-height:1.55}
+.ln .no{flex:0 0 56px;text-align:right;padding-right:10px;color:#999;user-select:none;text-decoration:none;font:12px/1.8 ui-monospace,Menlo,Consolas,monospace}
 .ln .tx{flex:1;padding-right:8px}
 .ln.h{font-weight:700}
 .ln.hl{background:#fff3b0}
@@ -65,7 +67,8 @@ def render(meta: dict, lines: list[str], start: int | None, end: int | None, non
     toc: list[str] = []
     rows: list[str] = []
     for number, raw in enumerate(lines, 1):
-        text = raw.rstrip()
+        # NFC for display only: the stored files mix decomposed accents, which fonts render apart.
+        text = unicodedata.normalize("NFC", raw.rstrip())
         stripped = text.strip()
         level = ""
         if _PART.match(stripped):

@@ -47,7 +47,7 @@ def view_plan(plan_id: str, engine: EngineDep,
     page = render(engine.plans[plan_id].to_dict(), text_lines, start, end, nonce)
     return HTMLResponse(page, headers={
         "Content-Security-Policy": (f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
-                                    "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"),
+                                    "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
     })
