@@ -245,6 +245,7 @@
     }
     var citations = citationsOf(data);
     if (citations.length) {
+      dropTextSources();
       renderCitations(citations);
       remember({ role: "bot", kind: "citations", citations: citations });
     }
@@ -254,6 +255,28 @@
       remember({ role: "bot", kind: "buttons", buttons: buttons });
     }
   });
+
+  // The assistant also writes its sources as text for channels without cards; here the cards
+  // show them, so that text bubble of the current turn is dropped when the cards arrive.
+  var SOURCES_TEXT = /^(Nguồn|Sources):\s*\n\s*\[1\]/;
+  function dropTextSources() {
+    var rows = log.querySelectorAll(".row-bot");
+    for (var i = rows.length - 1; i >= 0; i--) {
+      var bubble = rows[i].querySelector(".bubble-bot");
+      if (!bubble) { break; }
+      if (SOURCES_TEXT.test(bubble.textContent)) {
+        rows[i].parentNode.removeChild(rows[i]);
+        for (var j = history.length - 1; j >= 0; j--) {
+          if (history[j].kind === "text" && history[j].role === "bot" && SOURCES_TEXT.test(history[j].text)) {
+            history.splice(j, 1);
+            break;
+          }
+        }
+        storageSet(LOG_KEY, JSON.stringify(history));
+        break;
+      }
+    }
+  }
 
   function send(message, shown) {
     message = String(message || "").trim();

@@ -135,8 +135,9 @@ class Stack:
         assert wanted <= set(enabled), f"channels left out of the test credentials: {skipped}"
         # The page needs socket.io with session persistence; REST is what the other e2e tests use.
         merged.setdefault("rest", None)
-        merged.setdefault("socketio", {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered",
-                                       "session_persistence": True})
+        if "socketio" not in merged and "channels.socketio.SocketIOInput" not in merged:
+            merged["channels.socketio.SocketIOInput"] = {
+                "user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True}
         path = self.tmp / "credentials.yml"
         path.write_text(yaml.safe_dump(merged, allow_unicode=True, sort_keys=False), encoding="utf-8")
         return path
