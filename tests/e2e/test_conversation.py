@@ -81,7 +81,7 @@ def test_unaccented_question(stack):
 
 
 def test_english_question(stack):
-    msgs = stack.say(new_sender(), "Which agency leads the e-invoice roll-out in Phu Tho's 2022 digital transformation plan?")
+    msgs = stack.say(new_sender(), "Which agency is in charge of promoting e-invoices in Phu Tho's 2022 plan?")
     reply = texts(msgs)
     assert "Cục Thuế" in reply
     assert "Sources:" in reply
