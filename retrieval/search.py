@@ -174,7 +174,7 @@ class Searcher:
         fields = self.scores(query, method)
         mask = np.ones(len(self.passages), dtype=bool) if not plans else np.isin(self.plan_of, plans)
         fused = np.zeros(len(self.passages), dtype=np.float64)
-        weights = {"word": 1.0, "folded": 1.0, "dense": 1.2, "bm25_raw": 1.0}
+        weights = {"word": 1.0, "folded": 2.5, "dense": 0.3, "bm25_raw": 1.0}
         for name, s in fields.items():
             order = np.argsort(-s, kind="stable")
             ranks = np.empty(len(s), dtype=np.int64)
