@@ -168,6 +168,10 @@ class Stack:
             ROOT / "bot", env)
 
         wait_http(f"{self.service_url}/readyz", service, 900, service_log)
+        # The first question after start-up loads lazy parts of the engine and can outlast the
+        # action server's /ask timeout; one question first keeps that out of the tests.
+        httpx.post(f"{self.service_url}/ask", json={"question": "Kế hoạch chuyển đổi số tỉnh Gia Lai"},
+                   timeout=300)
         wait_http(f"{self.action_url}/health", actions, 180, actions_log)
         wait_http(f"{self.rasa_url}/webhooks/zalo/", rasa, 600, rasa_log)
         self.wait_rasa_model(rasa, rasa_log)
