@@ -113,6 +113,20 @@ class Gazetteer:
             if hit:
                 out.append((i, " ".join(hit)))
                 i += len(hit)
+                continue
+            # a name cut by a line or column break ("so khoa hoc va" | "cong nghe"): a prefix of
+            # three or more words that belongs to one known agency only
+            prefix = None
+            for parts in by_first.get(tokens[i], []):
+                for n in range(len(parts) - 1, 2, -1):
+                    if tokens[i:i + n] == parts[:n]:
+                        if prefix is None or len(parts[:n]) > prefix[1] or (
+                                len(parts[:n]) == prefix[1] and self.counts[" ".join(parts)] > self.counts[prefix[0]]):
+                            prefix = (" ".join(parts), n)
+                        break
+            if prefix:
+                out.append((i, prefix[0]))
+                i += prefix[1]
             else:
                 i += 1
         return out

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .models import Answer, Citation, Hit, TaskRecord
 from .glossary import expand_english
+from .models import Answer, Citation, Hit, TaskRecord
 from .normalize import fold
 from .tokenize import QUERY_STOP
 
@@ -152,6 +152,13 @@ def record_for(engine, hit: Hit, query_tokens: list[str]) -> TaskRecord | None:
     p = hit.passage
     if p.record is not None and p.record < len(plan.records):
         return plan.records[p.record]
+    if p.kind == "row" and plan.meta.ocr:
+        # an OCR table window: read its agencies and date the way OCR rows are read
+        from .structure import _ocr_row_record
+        table = next((t for t in plan.tables if t.line_start <= p.line_start <= t.line_end), None)
+        if table is not None:
+            return _ocr_row_record(plan, table, p.line_start, p.line_end, " ".join(p.text.split()),
+                                   engine.index.corpus.gazetteer, p.section)
     cands = [r for r in plan.records if r.source == "narrative"
              and r.line_start <= p.line_end and r.line_end >= p.line_start]
     if not cands:

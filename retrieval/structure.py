@@ -360,21 +360,34 @@ def _heading_agency(plan: Plan, number: int, gaz: Gazetteer | None = None) -> st
 
 
 def _sentence_span(lines: list[Line], idx: int) -> tuple[int, int]:
-    """Extend a line to the sentence around it: back to a line that starts a bullet or follows
-    a full stop, forward to a full stop (at most 8 lines either way)."""
+    """Extend a line to the sentence around it (blank lines of the PDF text skipped): back to a
+    line that starts a bullet or follows a full stop, forward to a full stop, 8 lines at most."""
+    def prev_nonblank(i: int) -> int | None:
+        i -= 1
+        while i >= 0 and not lines[i].text.strip():
+            i -= 1
+        return i if i >= 0 else None
+
+    def next_nonblank(i: int) -> int | None:
+        i += 1
+        while i < len(lines) and not lines[i].text.strip():
+            i += 1
+        return i if i < len(lines) else None
+
     start = idx
     for _ in range(6):
-        prev = lines[start - 1].text.rstrip() if start > 0 else ""
-        cur = lines[start].text.lstrip()
-        if start == 0 or not prev or prev.endswith((".", ";", ":")) or re.match(r"^([-+•]|[a-zđ]\)|\d+\.)", cur):
+        p = prev_nonblank(start)
+        if p is None or lines[p].text.rstrip().endswith((".", ";", ":")) or heading_level(lines[p].text) \
+                or re.match(r"^([-+•]|[a-zđ]\)|\d+\.)", lines[start].text.lstrip()) or start - p > 3:
             break
-        start -= 1
+        start = p
     end = idx
     for _ in range(8):
-        if lines[end].text.rstrip().endswith((".", ";")) or end + 1 >= len(lines) or not lines[end + 1].text.strip() \
-                or re.match(r"^\s*([-+•]|[a-zđ]\)|\d+\.\s)", lines[end + 1].text):
+        n = next_nonblank(end)
+        if lines[end].text.rstrip().endswith((".", ";")) or n is None or n - end > 3 \
+                or re.match(r"^\s*([-+•]|[a-zđ]\)|\d+\.\s)", lines[n].text):
             break
-        end += 1
+        end = n
     return lines[start].number, lines[end].number
 
 

@@ -1,0 +1,72 @@
+"""Answers on the real plans (slow: uses the real index and e5)."""
+
+import pytest
+
+from retrieval.normalize import fold
+
+pytestmark = pytest.mark.slow
+
+
+def test_lead_question_vietnamese(engine):
+    a = engine.ask("Ai chủ trì phổ cập hóa đơn điện tử ở Phú Thọ năm 2022?")
+    assert a.answered and a.kind == "lead"
+    assert "Cục Thuế tỉnh" in a.answer
+    assert a.citations and a.citations[0].plan == "phu-tho-2022"
+    c = a.citations[0]
+    lines = engine.raw_lines("phu-tho-2022")[c.line_start - 1:c.line_end]
+    assert "hóa đơn điện tử" in " ".join(lines)
+
+
+def test_lead_question_without_diacritics(engine):
+    a = engine.ask("ai chu tri pho cap hoa don dien tu o phu tho nam 2022")
+    assert a.answered and "Cục Thuế tỉnh" in a.answer
+    assert a.lang == "vi"
+
+
+def test_unknown_province_declined_with_what_the_corpus_covers(engine):
+    a = engine.ask("Ai chủ trì chuyển đổi số ở Hà Giang?")
+    assert not a.answered
+    assert "Gia Lai" in a.answer and not a.citations
+
+
+def test_budget_not_in_plan_declined(engine):
+    a = engine.ask("Tổng kinh phí thực hiện kế hoạch chuyển đổi số năm 2022 của Phú Thọ là bao nhiêu tỷ đồng?")
+    assert not a.answered
+
+
+def test_followup_takes_topic_and_plan_from_history(engine):
+    a = engine.ask("Còn mục tiêu thì sao?", history=["Ai chủ trì phổ cập hóa đơn điện tử ở Phú Thọ năm 2022?"])
+    assert a.answered and a.plan == "phu-tho-2022"
+    assert "hoa don" in fold(a.answer)
+
+
+def test_english_question_answered_in_english(engine):
+    a = engine.ask("Which department in Gia Lai leads digital transformation in education?")
+    assert a.lang == "en"
+    assert a.answered and "Source:" in a.answer
+
+
+def test_aggregation_lists_tasks(engine):
+    a = engine.ask("Sở Y tế chủ trì những nhiệm vụ nào trong kế hoạch Vĩnh Phúc?")
+    assert a.answered and a.kind == "aggregate"
+    assert len(a.citations) >= 1 and all(c.plan == "vinh-phuc-2022-2025" for c in a.citations)
+
+
+def test_ocr_plan_agency_in_proper_vietnamese(engine):
+    a = engine.ask("Phú Thọ năm 2026, cơ quan nào chủ trì nâng cấp Trung tâm dữ liệu tỉnh?")
+    assert a.answered and a.plan == "phu-tho-2026-ocr"
+    assert "Sở Khoa học và Công nghệ" in a.answer
+
+
+def test_unknown_plan_id_rejected(engine):
+    from retrieval.engine import UnknownPlanError
+    with pytest.raises(UnknownPlanError, match="Các kế hoạch hiện có"):
+        engine.ask("ai chủ trì?", plan="khong-co")
+
+
+def test_filters_detected_from_question(engine):
+    assert engine.detect("phu tho nam 2026").plans == ["phu-tho-2026-ocr"]
+    assert engine.detect("Vĩnh Phúc").plans == ["vinh-phuc-2022-2025"]
+    assert engine.detect("chuong trinh cds nong thon moi phu tho").plans == ["phu-tho-nong-thon-moi-2025"]
+    hits = engine.search("hóa đơn điện tử", plan="gia-lai-2021-2025", k=3)
+    assert all(h.passage.plan == "gia-lai-2021-2025" for h in hits)
