@@ -189,7 +189,7 @@ def _cells_clean(texts: list[str]) -> list[tuple[str, str]]:
         t = raw.strip()
         if not t:
             continue
-        f = fold(t)
+        fold(t)
         kind = "agency" if is_agency_start(t) else (
             "money" if _MONEY_LINE.match(t) and re.search(r"\d{3}", t) and len(t) < 40 else (
                 "deadline" if _DEADLINE.search(t) and len(t) <= 32 else "text"))
@@ -462,7 +462,7 @@ def learn_gazetteer(plans_lines: list[tuple[PlanMeta, list[Line]]]) -> Gazetteer
     for meta, lines in plans_lines:
         if meta.ocr:
             continue
-        for idx, ln in enumerate(lines):
+        for _idx, ln in enumerate(lines):
             text = ln.text.strip()
             if not text:
                 continue
