@@ -172,7 +172,7 @@ class OcrRepair:
         self.confusions = {k: n / total_from[k[0]] for k, n in counts.items() if n >= 1.0}
         # the likeliest letter behind each digit or symbol, for tokens too mangled for two edits
         self._symbol_map = {}
-        for (src, dst), p in sorted(self.confusions.items(), key=lambda kv: kv[1]):
+        for (src, dst), _p in sorted(self.confusions.items(), key=lambda kv: kv[1]):
             if src and dst and not src.isalpha() or src in "€¢§$£¥@&":
                 if dst:
                     self._symbol_map[src] = dst
