@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -114,6 +115,11 @@ def serve(host: str | Settings | None = None, port: int | None = None, settings:
 
     if isinstance(host, Settings):
         host, settings = None, host
+    # The embedder's OpenMP kernels spin at barriers: with one query per request and several
+    # requests at once, one thread per call is ~10x faster than all cores fighting each other
+    # (measured: 90 ms vs 1 s per query on a busy 2-core box).  Must be set before the model
+    # library loads, which happens in the lifespan; an explicit OMP_NUM_THREADS wins.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     settings = settings or get_settings()
     update = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     if update:
