@@ -53,8 +53,18 @@ class TokenBucket:
                 del self._buckets[key]
 
 
+_LOOPBACK = ("127.", "::1", "localhost")
+
+
 def client_key(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address; a trusted local caller (the Rasa action server, which speaks for
+    many users from 127.0.0.1) may name the end user in X-Client-Id so each user gets their
+    own bucket.  The header is ignored from any other address, so it cannot be spoofed."""
+    host = request.client.host if request.client else "unknown"
+    user = request.headers.get("x-client-id", "").strip()
+    if user and host.startswith(_LOOPBACK):
+        return f"{host}/{user[:128]}"
+    return host
 
 
 async def rate_limited(request: Request) -> None:

@@ -377,6 +377,9 @@ def test_rate_limit(tmp_path):
         body = _err(r, 429, "rate_limited")
         assert "vui lòng đợi" in body["message_vi"] and int(r.headers["retry-after"]) >= 1
         assert client.get("/healthz").status_code == 200      # health is never limited
+        # a local caller speaking for several users (the action server) names them
+        assert client.post("/ask", json={"question": "hỏi"}, headers={"X-Client-Id": "user-a"}).status_code == 200
+        assert client.post("/ask", json={"question": "hỏi"}, headers={"X-Client-Id": "user-b"}).status_code == 200
 
 
 def test_not_ready_is_503(tmp_path):
@@ -413,3 +416,31 @@ def test_schemas_are_built_from_the_records():
 ])
 def test_plan_id_sanitised(name, expected):
     assert plan_id_from(name) == expected
+
+
+def test_token_bucket_refills():
+    from retrieval.service.ratelimit import TokenBucket
+
+    now = [0.0]
+    bucket = TokenBucket(60, clock=lambda: now[0])           # one token a second, burst 60
+    assert all(bucket.take("a") == 0 for _ in range(60))
+    assert bucket.take("a") == pytest.approx(1.0)
+    assert bucket.take("b") == 0                              # buckets are per client
+    now[0] += 2.0
+    assert bucket.take("a") == 0 and bucket.take("a") == 0 and bucket.take("a") > 0
+    assert TokenBucket(0).take("a") == 0                      # 0 turns the limiter off
+
+
+@pytest.mark.parametrize("host,header,expected", [
+    ("127.0.0.1", "user-a", "127.0.0.1/user-a"),
+    ("10.0.0.5", "user-a", "10.0.0.5"),                       # not trusted: the header is ignored
+    ("127.0.0.1", "", "127.0.0.1"),
+])
+def test_client_key_trusts_x_client_id_only_locally(host, header, expected):
+    from starlette.requests import Request
+
+    from retrieval.service.ratelimit import client_key
+
+    headers = [(b"x-client-id", header.encode())] if header else []
+    request = Request({"type": "http", "client": (host, 5000), "headers": headers})
+    assert client_key(request) == expected
