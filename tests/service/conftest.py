@@ -13,7 +13,6 @@ import pytest
 from retrieval.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-ADMIN_KEY = "test-admin-key-8f1c"
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ import httpx
 import uvicorn
 
 ROOT = Path(__file__).resolve().parents[2]
+ADMIN_KEY = "test-admin-key-8f1c"
 
 
 def free_port() -> int:

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ADMIN_KEY
-from svc_helpers import subprocess_server
+from svc_helpers import ADMIN_KEY, subprocess_server
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
