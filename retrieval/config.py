@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str = Field("", description="base URL citations link to; defaults to http://host:port")
+    rasa_url: str = Field("http://127.0.0.1:5005", description="Rasa server the chat page's socket connects to")
     admin_api_key: str | None = None
     cors_origins: list[str] = ["http://127.0.0.1:8000", "http://localhost:8000"]
     max_question_chars: int = 2000
