@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.client import AnswerClient, RetrievalClient, RetrievalRejected, RetrievalUnavailable
 from actions.config import ActionSettings
 from actions.feedback import FeedbackStore
-from actions.render import detect_lang, reply
+from actions.render import detect_lang, is_positive_feedback, reply
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +225,7 @@ class ActionRecordFeedback(Action):
         if not question or answer is None:
             dispatcher.utter_message(response="utter_no_answer_yet")
             return []
-        useful = (tracker.latest_message.get("intent") or {}).get("name") == "feedback_useful"
+        useful = is_positive_feedback(tracker.latest_message.get("text") or "")
         try:
             (self._store or _default_store()).record(
                 kind="feedback", question=question, answer=answer, useful=useful,

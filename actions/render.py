@@ -42,6 +42,28 @@ def detect_lang(text: str) -> Lang:
     return "en" if en > vi else "vi"
 
 
+# Words that turn feedback negative ("không hữu ích", "sai rồi", "not helpful"), folded, so they
+# match with or without diacritics.  Feedback is one intent; its polarity is read here.
+_NEGATIVE = frozenset("""
+khong chua chang sai te vo kem not no wrong incorrect useless bad didn't didnt unhelpful
+inaccurate nope
+""".split())
+_NEGATIVE_EMOJI = ("👎", "😞", "😠", "😡")
+
+
+def fold(text: str) -> str:
+    text = unicodedata.normalize("NFD", (text or "").replace("Đ", "D").replace("đ", "d"))
+    return "".join(c for c in text if unicodedata.category(c) != "Mn").lower()
+
+
+def is_positive_feedback(text: str) -> bool:
+    """True for "hữu ích", "đúng rồi", "helpful"; False when a negative word or emoji is present."""
+    if any(e in (text or "") for e in _NEGATIVE_EMOJI):
+        return False
+    words = re.findall(r"[a-z']+", fold(text))
+    return not any(w in _NEGATIVE for w in words)
+
+
 def citation_url(base: str, plan: str, line_start: int, line_end: int) -> str:
     return f"{base.rstrip('/')}/plans/{quote(plan)}/view?lines={int(line_start)}-{int(line_end)}"
 

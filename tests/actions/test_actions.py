@@ -143,7 +143,7 @@ class TestAnswerPlans:
     def test_sends_recent_question_turns_and_plan_slot(self, store):
         client = StubClient()
         past = [user("xin chào", "greet"), user("Ai chủ trì hóa đơn điện tử ở Phú Thọ?"),
-                user("hữu ích", "feedback_useful")]
+                user("hữu ích", "feedback")]
         run(ActionAnswerPlans(client, store, SETTINGS),
             tracker("Còn thời hạn thì sao?", "followup", {"plan": "phu-tho-2022"}, past))
         assert client.calls == [{"question": "Còn thời hạn thì sao?",
@@ -218,10 +218,20 @@ class TestDetectLang:
 
 
 class TestFeedback:
+    @pytest.mark.parametrize(("text", "useful"), [
+        ("câu trả lời rất hữu ích", True), ("huu ich", True), ("đúng rồi", True), ("that was helpful", True),
+        ("👍", True), ("đúng cái tôi cần", True), ("không hữu ích", False), ("khong dung", False), ("sai rồi", False), ("chưa đúng ý tôi", False),
+        ("not helpful", False), ("wrong answer", False), ("👎", False), ("vô dụng", False),
+    ])
+    def test_polarity(self, text, useful):
+        from actions.render import is_positive_feedback
+
+        assert is_positive_feedback(text) is useful
+
     def test_useful_and_not_useful_are_stored(self, store):
         slots = {"last_question": "Ai chủ trì?", "last_answer": "Cục Thuế tỉnh.", "plan": "phu-tho-2022"}
-        d1, _ = run(ActionRecordFeedback(store), tracker("hữu ích", "feedback_useful", slots))
-        d2, _ = run(ActionRecordFeedback(store), tracker("sai rồi", "feedback_not_useful", slots))
+        d1, _ = run(ActionRecordFeedback(store), tracker("hữu ích", "feedback", slots))
+        d2, _ = run(ActionRecordFeedback(store), tracker("sai rồi", "feedback", slots))
         assert [m["response"] for m in d1.messages + d2.messages] == ["utter_feedback_useful",
                                                                        "utter_feedback_not_useful"]
         rows = store.rows()
@@ -229,7 +239,7 @@ class TestFeedback:
             ("feedback", "Ai chủ trì?", "Cục Thuế tỉnh.", 1), ("feedback", "Ai chủ trì?", "Cục Thuế tỉnh.", 0)]
 
     def test_nothing_to_rate_yet(self, store):
-        dispatcher, _ = run(ActionRecordFeedback(store), tracker("hữu ích", "feedback_useful"))
+        dispatcher, _ = run(ActionRecordFeedback(store), tracker("hữu ích", "feedback"))
         assert dispatcher.messages[0]["response"] == "utter_no_answer_yet"
         assert store.rows() == []
 
