@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from abc import ABCMeta, abstractmethod
 from functools import lru_cache
 from typing import Any
 
@@ -89,8 +90,10 @@ class ActionDetectLang(Action):
         return [SlotSet("lang", detect_lang(text))]
 
 
-class ActionAnswerPlans(Action):
-    """Asks the retrieval service and replies with the answer and up to three citations."""
+class _BackedAction(Action, metaclass=ABCMeta):
+    """An action whose backends (retrieval client, feedback store, settings) are constructor
+    arguments; the action server's shared defaults are used for the ones left out.  Abstract,
+    so rasa_sdk's executor does not register it as an action of its own."""
 
     def __init__(self, client: AnswerClient | None = None, store: FeedbackStore | None = None,
                  settings: ActionSettings | None = None) -> None:
@@ -109,6 +112,20 @@ class ActionAnswerPlans(Action):
     @property
     def store(self) -> FeedbackStore:
         return self._store or _default_store()
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    def record(self, **row: Any) -> None:
+        """One feedback-store row; a failure is logged, never allowed to lose the user's reply."""
+        try:
+            self.store.record(**row)
+        except Exception as exc:
+            log.warning("feedback.record_failed", extra={"error": type(exc).__name__, "kind": row.get("kind")})
+
+
+class ActionAnswerPlans(_BackedAction):
+    """Asks the retrieval service and replies with the answer and up to three citations."""
 
     def name(self) -> str:
         return "action_answer_plans"
@@ -146,19 +163,21 @@ class ActionAnswerPlans(Action):
         history = recent_questions(tracker, self.settings.history_turns)
         plan = await self._plan_for_question(tracker)
         try:
-            answer = await self.client.ask(question, history, plan)
+            answer = await self.client.ask(question, history, plan, client_id=tracker.sender_id)
         except RetrievalUnavailable as exc:
             log.warning("answer.unreachable", extra={"sender": tracker.sender_id, "error": str(exc)})
             dispatcher.utter_message(response="utter_unreachable")
             return [SlotSet("last_question", question)]
         except RetrievalRejected as exc:
-            dispatcher.utter_message(text=exc.message)
+            # e.g. too long or too fast: the service's own explanation tells the user what to do
+            dispatcher.utter_message(text=exc.message_for(lang))
             return []
 
         answered = bool(answer.get("answered"))
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if not answered:
-            self._record_declined(tracker, question, answer)
+            self.record(kind="declined", question=question, answer=str(answer.get("answer", "")),
+                        useful=None, sender_id=tracker.sender_id, plan=answer.get("plan"))
         if not answered and intent == "nlu_fallback":
             # Probably not a question about the plans at all: suggest what can be asked.
             dispatcher.utter_message(response="utter_default")
@@ -181,19 +200,10 @@ class ActionAnswerPlans(Action):
                 events.append(SlotSet("topic", answer["kind"]))
         return events
 
-    def _record_declined(self, tracker: Tracker, question: str, answer: dict[str, Any]) -> None:
-        try:
-            self.store.record(kind="declined", question=question, answer=str(answer.get("answer", "")),
-                              useful=None, sender_id=tracker.sender_id, plan=answer.get("plan"))
-        except Exception as exc:  # losing a log row must not lose the user's reply
-            log.warning("feedback.record_failed", extra={"error": type(exc).__name__})
 
 
-class ActionHelp(Action):
+class ActionHelp(_BackedAction):
     """What can be asked, and the plans the service currently holds."""
-
-    def __init__(self, client: AnswerClient | None = None) -> None:
-        self._client = client
 
     def name(self) -> str:
         return "action_help"
@@ -201,7 +211,7 @@ class ActionHelp(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
         dispatcher.utter_message(response="utter_help")
         try:
-            plans = await (self._client or _default_client()).plans()
+            plans = await self.client.plans()
         except (RetrievalUnavailable, RetrievalRejected):
             return []
         if plans:
@@ -210,11 +220,11 @@ class ActionHelp(Action):
         return []
 
 
-class ActionRecordFeedback(Action):
+class ActionRecordFeedback(_BackedAction):
     """Stores "useful / not useful" for the last answer."""
 
     def __init__(self, store: FeedbackStore | None = None) -> None:
-        self._store = store
+        super().__init__(store=store)
 
     def name(self) -> str:
         return "action_record_feedback"
@@ -226,11 +236,7 @@ class ActionRecordFeedback(Action):
             dispatcher.utter_message(response="utter_no_answer_yet")
             return []
         useful = is_positive_feedback(tracker.latest_message.get("text") or "")
-        try:
-            (self._store or _default_store()).record(
-                kind="feedback", question=question, answer=answer, useful=useful,
-                sender_id=tracker.sender_id, plan=tracker.get_slot("plan"))
-        except Exception as exc:  # the thank-you still goes out; the failure is logged
-            log.warning("feedback.record_failed", extra={"error": type(exc).__name__})
+        self.record(kind="feedback", question=question, answer=answer, useful=useful,
+                    sender_id=tracker.sender_id, plan=tracker.get_slot("plan"))
         dispatcher.utter_message(response="utter_feedback_useful" if useful else "utter_feedback_not_useful")
         return []

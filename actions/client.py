@@ -14,22 +14,33 @@ import httpx
 
 log = logging.getLogger(__name__)
 
+# The service's rate limiter gives each value its own bucket when the caller is local
+# (retrieval/service/ratelimit.py: client_key).
+CLIENT_ID_HEADER = "X-Client-Id"
+
 
 class RetrievalUnavailable(Exception):
     """The service did not answer in time, refused the connection or failed (5xx, bad JSON)."""
 
 
 class RetrievalRejected(Exception):
-    """The service refused the question itself (4xx); `message` is its explanation."""
+    """The service refused the question itself (4xx, e.g. too long or rate limited): `message`
+    is its Vietnamese explanation (`error.message_vi`), `message_en` its English one."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, message_en: str | None = None, code: str = "") -> None:
         super().__init__(f"{status}: {message}")
         self.status = status
         self.message = message
+        self.message_en = message_en or message
+        self.code = code
+
+    def message_for(self, lang: str) -> str:
+        return self.message_en if lang == "en" else self.message
 
 
 class AnswerClient(Protocol):
-    async def ask(self, question: str, history: list[str], plan: str | None) -> dict[str, Any]: ...
+    async def ask(self, question: str, history: list[str], plan: str | None,
+                  client_id: str | None = None) -> dict[str, Any]: ...
 
     async def plans(self) -> list[dict[str, Any]]: ...
 
@@ -63,11 +74,18 @@ class RetrievalClient:
         except ValueError as exc:
             raise RetrievalUnavailable("invalid JSON") from exc
         if response.status_code >= 400:
-            raise RetrievalRejected(response.status_code, _error_message(body))
+            vi, en, code = _error_messages(body)
+            log.info("retrieval.rejected", extra={"path": path, "status": response.status_code, "code": code})
+            raise RetrievalRejected(response.status_code, vi, en, code)
         return body
 
-    async def ask(self, question: str, history: list[str], plan: str | None) -> dict[str, Any]:
-        body = await self._request("POST", "/ask", json={"question": question, "history": history, "plan": plan})
+    async def ask(self, question: str, history: list[str], plan: str | None,
+                  client_id: str | None = None) -> dict[str, Any]:
+        """`client_id` (the conversation's sender id) goes out as X-Client-Id, so the service's
+        rate limit counts each user apart rather than the whole action server as one client."""
+        headers = {CLIENT_ID_HEADER: client_id[:128]} if client_id else None
+        body = await self._request("POST", "/ask", json={"question": question, "history": history, "plan": plan},
+                                   headers=headers)
         if not isinstance(body, dict) or "answer" not in body:
             raise RetrievalUnavailable("unexpected /ask response")
         return body
@@ -86,14 +104,17 @@ class RetrievalClient:
         return plans
 
 
-def _error_message(body: Any) -> str:
-    if isinstance(body, dict):
-        for key in ("message", "detail", "error"):
-            value = body.get(key)
-            if isinstance(value, str):
-                return value
-            if isinstance(value, dict) and isinstance(value.get("message"), str):
-                return value["message"]
-            if isinstance(value, dict) and isinstance(value.get("vi"), str):
-                return value["vi"]
-    return "Câu hỏi không hợp lệ."
+_DEFAULT_REJECTION = ("Câu hỏi không hợp lệ.", "The question was not accepted.")
+
+
+def _error_messages(body: Any) -> tuple[str, str, str]:
+    """(Vietnamese, English, code) from the service's error body
+    `{"error": {"code", "message_vi", "message_en"}}` (retrieval/service/errors.py)."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return (*_DEFAULT_REJECTION, "")
+    vi, en = error.get("message_vi"), error.get("message_en")
+    vi = vi if isinstance(vi, str) and vi.strip() else _DEFAULT_REJECTION[0]
+    en = en if isinstance(en, str) and en.strip() else _DEFAULT_REJECTION[1]
+    code = error.get("code")
+    return vi, en, code if isinstance(code, str) else ""

@@ -59,9 +59,12 @@ class StubClient:
     def __init__(self, result: dict | Exception | None = None) -> None:
         self.result = result if result is not None else answer()
         self.calls: list[dict] = []
+        self.client_ids: list[str | None] = []
 
-    async def ask(self, question: str, history: list[str], plan: str | None) -> dict:
+    async def ask(self, question: str, history: list[str], plan: str | None,
+                  client_id: str | None = None) -> dict:
         self.calls.append({"question": question, "history": history, "plan": plan})
+        self.client_ids.append(client_id)
         if isinstance(self.result, Exception):
             raise self.result
         return self.result
@@ -183,9 +186,17 @@ class TestAnswerPlans:
         assert not any(m.get("text") for m in dispatcher.messages)
 
     def test_rejected_question_passes_the_service_message(self, store):
-        err = RetrievalRejected(422, "Câu hỏi quá dài (tối đa 2.000 ký tự).")
+        err = RetrievalRejected(422, "Câu hỏi quá dài (tối đa 2.000 ký tự).", "The question is too long.")
         dispatcher, _ = run(ActionAnswerPlans(StubClient(err), store, SETTINGS), tracker("x" * 3000))
-        assert dispatcher.messages[0]["text"] == "Câu hỏi quá dài (tối đa 2.000 ký tự)."
+        assert [m["text"] for m in dispatcher.messages] == ["Câu hỏi quá dài (tối đa 2.000 ký tự)."]
+        english = tracker("why " * 1000, slots={"lang": "en"})
+        dispatcher, _ = run(ActionAnswerPlans(StubClient(err), store, SETTINGS), english)
+        assert [m["text"] for m in dispatcher.messages] == ["The question is too long."]
+
+    def test_sender_id_is_the_client_id(self, store):
+        client = StubClient()
+        run(ActionAnswerPlans(client, store, SETTINGS), tracker("Ai chủ trì?"))
+        assert client.client_ids == ["u1"]
 
     def test_declined_answer_is_replied_and_recorded(self, store):
         declined = answer(answer="Chưa có kế hoạch của tỉnh Lào Cai.", answered=False, plan=None, citations=[])

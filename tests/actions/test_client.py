@@ -17,9 +17,16 @@ ANSWER = {"answer": "Cục Thuế tỉnh chủ trì.", "answered": True, "kind":
           "citations": [], "records": [], "lang": "vi"}
 
 
+# The service's error body (retrieval/service/errors.py).
+TOO_LONG = {"error": {"code": "question_too_long",
+                      "message_vi": "Câu hỏi quá dài (3000 ký tự; tối đa 2000).",
+                      "message_en": "The question is too long (3000 characters; the limit is 2000)."}}
+
+
 class Handler(BaseHTTPRequestHandler):
     mode = "ok"
     seen: list = []
+    headers_seen: list = []
 
     def log_message(self, *args):  # keep test output quiet
         pass
@@ -35,12 +42,15 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         Handler.seen.append(body)
+        Handler.headers_seen.append(dict(self.headers))
         if Handler.mode == "slow":
             time.sleep(1.0)
         if Handler.mode == "500":
             return self._send(500, {"detail": "boom"})
         if Handler.mode == "422":
-            return self._send(422, {"error": {"message": "Câu hỏi trống."}})
+            return self._send(422, TOO_LONG)
+        if Handler.mode == "422-unknown-shape":
+            return self._send(422, {"detail": [{"msg": "field required"}]})
         if Handler.mode == "garbage":
             return self._send(200, b"<html>")
         return self._send(200, ANSWER)
@@ -54,7 +64,7 @@ def server():
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    Handler.mode, Handler.seen = "ok", []
+    Handler.mode, Handler.seen, Handler.headers_seen = "ok", [], []
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
 
@@ -98,4 +108,37 @@ def test_client_error_carries_the_service_message(server):
     Handler.mode = "422"
     with pytest.raises(RetrievalRejected) as info:
         ask(RetrievalClient(server))
-    assert info.value.status == 422 and info.value.message == "Câu hỏi trống."
+    err = info.value
+    assert (err.status, err.code) == (422, "question_too_long")
+    assert err.message == TOO_LONG["error"]["message_vi"]
+    assert err.message_for("vi") == TOO_LONG["error"]["message_vi"]
+    assert err.message_for("en") == TOO_LONG["error"]["message_en"]
+
+
+def test_client_error_of_another_shape_gets_a_generic_message(server):
+    Handler.mode = "422-unknown-shape"
+    with pytest.raises(RetrievalRejected) as info:
+        ask(RetrievalClient(server))
+    assert info.value.message == "Câu hỏi không hợp lệ."
+
+
+def test_sender_id_goes_out_as_client_id_header(server):
+    client = RetrievalClient(server)
+    asyncio.run(client.ask("Ai chủ trì?", [], None, client_id="zalo-user-42"))
+    asyncio.run(client.ask("Ai chủ trì?", [], None))
+    first, second = ({k.lower(): v for k, v in h.items()} for h in Handler.headers_seen)
+    assert first["x-client-id"] == "zalo-user-42"
+    assert "x-client-id" not in second
+
+
+def test_one_connection_pool_for_many_questions(server):
+    client = RetrievalClient(server)
+
+    async def three() -> set[int]:
+        pools = set()
+        for _ in range(3):
+            await client.ask("Ai chủ trì?", [], None)
+            pools.add(id(client._http()))
+        return pools
+
+    assert len(asyncio.run(three())) == 1
