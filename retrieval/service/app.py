@@ -10,10 +10,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import FileResponse, HTMLResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from retrieval import __version__
-from retrieval.config import Settings, get_settings
+from retrieval.config import ROOT, Settings, get_settings
 
 from . import errors
 from .catalog import Catalog
@@ -33,6 +35,42 @@ Trợ lý hỏi đáp về các **kế hoạch chuyển đổi số cấp tỉnh
 Lỗi luôn có dạng `{"error": {"code", "message_vi", "message_en"}}`.
 Các thao tác quản trị (`/admin/...`) cần tiêu đề `Authorization: Bearer <khóa>`.
 """
+
+
+# Swagger UI for /docs, pinned in web/package.json and installed by scripts/web_deps.sh: the
+# page works offline (FastAPI's default loads it from a CDN).
+SWAGGER_DIR = ROOT / "web" / "node_modules" / "swagger-ui-dist"
+_SWAGGER_FILES = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css",
+                  "favicon-32x32.png": "image/png"}
+
+
+def install_docs(app: FastAPI) -> None:
+    """/docs with Swagger UI's files served from /docs/static/ (only the three it needs)."""
+    oauth2_url = app.swagger_ui_oauth2_redirect_url or "/docs/oauth2-redirect"
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        if not (SWAGGER_DIR / "swagger-ui-bundle.js").is_file():
+            return HTMLResponse(
+                "<!doctype html><meta charset=utf-8><title>/docs</title>"
+                "<p>Chưa cài Swagger UI: chạy <code>bash scripts/web_deps.sh</code> (hoặc <code>make web-deps</code>)."
+                " Đặc tả API vẫn có ở <a href=\"/openapi.json\">/openapi.json</a>.</p>", status_code=503)
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} — API",
+            swagger_js_url="/docs/static/swagger-ui-bundle.js", swagger_css_url="/docs/static/swagger-ui.css",
+            swagger_favicon_url="/docs/static/favicon-32x32.png", oauth2_redirect_url=oauth2_url,
+            swagger_ui_parameters={"defaultModelsExpandDepth": 0, "validatorUrl": None})
+
+    @app.get(oauth2_url, include_in_schema=False)
+    async def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/docs/static/{name}", include_in_schema=False)
+    async def swagger_static(name: str) -> FileResponse:
+        if name not in _SWAGGER_FILES or not (SWAGGER_DIR / name).is_file():
+            raise errors.ServiceError(404, "not_found", "Không tìm thấy tệp.", "File not found.")
+        return FileResponse(SWAGGER_DIR / name, media_type=_SWAGGER_FILES[name],
+                            headers={"Cache-Control": "public, max-age=86400"})
 
 
 class BodyLimit:
@@ -79,6 +117,8 @@ def create_app(settings: Settings | None = None, *, load: bool = True,
         description=DESCRIPTION,
         version=__version__,
         lifespan=lifespan,
+        docs_url=None,   # install_docs: Swagger UI from local files, not a CDN
+        redoc_url=None,  # ReDoc has no offline build here; /docs covers it
         openapi_tags=[
             {"name": "hỏi đáp", "description": "Đặt câu hỏi, nhận câu trả lời có trích dẫn"},
             {"name": "tìm kiếm", "description": "Tìm đoạn văn bản trong các kế hoạch"},
@@ -93,6 +133,7 @@ def create_app(settings: Settings | None = None, *, load: bool = True,
     app.state.limiter = TokenBucket(settings.rate_limit_per_minute)
 
     errors.install(app)
+    install_docs(app)
     for module in (ask, search, plans, viewer, admin, health, chat):
         app.include_router(module.router)
     app.add_middleware(

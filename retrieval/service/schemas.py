@@ -187,6 +187,25 @@ class UploadOut(BaseModel):
 
 # ----------------------------------------------------------------------------------- requests
 
+def _required_text(code: str, message: str):
+    """A field validator: the text cleaned, refused as `code` (errors.py words it) if nothing is left."""
+    def check(cls, v: str) -> str:
+        v = clean_text(v)
+        if not v:
+            raise PydanticCustomError(code, message)
+        return v
+    return classmethod(check)
+
+
+def _check_length(text: str, limit: int, code: str, what_vi: str, what_en: str) -> None:
+    """422 `code` when `text` is over `limit` characters, naming the length and the limit."""
+    if len(text) > limit:
+        raise ServiceError(
+            422, code,
+            f"{what_vi} quá dài ({len(text)} ký tự). Vui lòng rút gọn, tối đa {limit} ký tự.",
+            f"{what_en} is too long ({len(text)} characters; the limit is {limit}).")
+
+
 class AskRequest(BaseModel):
     """A question about the plans, with the previous turns of the conversation."""
 
@@ -202,13 +221,7 @@ class AskRequest(BaseModel):
     history: list[str] = Field(default_factory=list, description="Các lượt hỏi trước, cũ nhất trước")
     plan: str | None = Field(None, description="Mã kế hoạch (xem GET /plans); bỏ trống để tìm trong mọi kế hoạch")
 
-    @field_validator("question")
-    @classmethod
-    def _question(cls, v: str) -> str:
-        v = clean_text(v)
-        if not v:
-            raise PydanticCustomError("empty_question", "The question must not be empty.")
-        return v
+    _question = field_validator("question")(_required_text("empty_question", "The question must not be empty."))
 
     @field_validator("history")
     @classmethod
@@ -223,11 +236,7 @@ class AskRequest(BaseModel):
     def enforce(self, settings: Settings) -> AskRequest:
         """Limits that come from Settings; raises ServiceError (422) naming the limit."""
         limit = settings.max_question_chars
-        if len(self.question) > limit:
-            raise ServiceError(
-                422, "question_too_long",
-                f"Câu hỏi quá dài ({len(self.question)} ký tự). Vui lòng rút gọn dưới {limit} ký tự.",
-                f"The question is too long ({len(self.question)} characters; the limit is {limit}).")
+        _check_length(self.question, limit, "question_too_long", "Câu hỏi", "The question")
         if len(self.history) > settings.max_history_turns:
             raise ServiceError(
                 422, "history_too_long",
@@ -254,21 +263,10 @@ class SearchRequest(BaseModel):
     plan: str | None = Field(None, description="Mã kế hoạch; bỏ trống để tìm trong mọi kế hoạch")
     k: int = Field(5, ge=1, le=50, description="Số đoạn trả về")
 
-    @field_validator("query")
-    @classmethod
-    def _query(cls, v: str) -> str:
-        v = clean_text(v)
-        if not v:
-            raise PydanticCustomError("empty_query", "The search query must not be empty.")
-        return v
+    _query = field_validator("query")(_required_text("empty_query", "The search query must not be empty."))
 
     _plan = field_validator("plan")(AskRequest._plan.__func__)  # type: ignore[attr-defined]
 
     def enforce(self, settings: Settings) -> SearchRequest:
-        limit = settings.max_question_chars
-        if len(self.query) > limit:
-            raise ServiceError(
-                422, "query_too_long",
-                f"Nội dung tìm kiếm quá dài ({len(self.query)} ký tự). Tối đa {limit} ký tự.",
-                f"The query is too long ({len(self.query)} characters; the limit is {limit}).")
+        _check_length(self.query, settings.max_question_chars, "query_too_long", "Nội dung tìm kiếm", "The query")
         return self
