@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from .glossary import expand_english
 from .models import Answer, Citation, Hit, TaskRecord
 from .normalize import fold
+from .rerank import score as rerank_score
 from .tokenize import QUERY_STOP
 
 # --- question analysis ----------------------------------------------------------------
@@ -38,6 +39,10 @@ _KIND_CUES: list[tuple[str, tuple[str, ...]]] = [
     ("fact", ("quyet dinh nao", "ai ky", "ky ban hanh", "nguoi ky", "signed", "which decision", "implements",
               "thuc hien quyet dinh", "can cu", "san pham nao", "which products", "which farm")),
 ]
+# words that say what kind of fact is wanted, not which task: left out of topic matching
+_CUE_WORDS = {w for _, cues in _KIND_CUES for c in cues for w in c.split() if len(w) > 1} | {
+    "chiu", "trach", "nhiem", "theo", "doi", "danh", "gia", "han", "hoan", "thanh", "truoc", "dat", "muc",
+    "lead", "leads", "deadline", "target"}
 _FOLLOWUP = re.compile(r"^(con|the con|vay con|thi sao|and|what about|how about|and what|also|con ve)\b")
 _EN_WORDS = re.compile(r"\b(the|which|who|what|when|how|does|is|of|for|in|and|plan|agency|department)\b", re.I)
 
@@ -298,9 +303,10 @@ def answer_question(engine, question: str, history: list[str], plan: str | None)
     if turn.lang == "en":
         qtok = content_tokens(expand_english(turn.query), _plan_words(engine)) or qtok
     topic = engine.topic(turn.query) if turn.plans else turn.query
-    hits = engine.searcher.search(topic or turn.query, turn.plans or None, k=8)
+    hits = engine.searcher.search(topic or turn.query, turn.plans or None, k=12)
     if not hits:
         return decline(engine, turn, "no matching passage" if turn.lang == "en" else "không tìm thấy đoạn phù hợp")
+    hits = rerank(engine, turn, hits, [t for t in qtok if t not in _CUE_WORDS] or qtok)
     groups = _by_plan(hits) if not turn.plans else {hits[0].passage.plan: hits}
     answers, citations, records = [], [], []
     top = hits[0].score
@@ -333,6 +339,19 @@ def answer_question(engine, question: str, history: list[str], plan: str | None)
         body = intro + "\n" + "\n".join(f"• {engine.plans[pid].title}: {t}" for pid, t in answers)
     plan_id = answers[0][0] if len(answers) == 1 else None
     return Answer(body, True, turn.kind, plan_id, _dedupe(citations), records, turn.lang)
+
+
+def rerank(engine, turn: Turn, hits: list[Hit], topic_tokens: list[str]) -> list[Hit]:
+    """Hits reordered by how well each answers this kind of question (see rerank.py);
+    the new score replaces the fused search score so plans can be compared on it."""
+    idf = engine.idf
+    scored = []
+    for rank, h in enumerate(hits):
+        rec = record_for(engine, h, topic_tokens)
+        s = rerank_score(turn.kind, h, rank, rec, topic_tokens, idf)
+        scored.append(Hit(h.passage, s, h.scores))
+    scored.sort(key=lambda h: -h.score)
+    return scored
 
 
 def _by_plan(hits: list[Hit]) -> dict[str, list[Hit]]:

@@ -17,7 +17,6 @@ WINDOW, WINDOW_STRIDE = 3, 2
 def chunk(plan: Plan, restore=None) -> list[Passage]:
     """Passages of one plan.  `restore` turns OCR-folded text into readable Vietnamese for
     the embedder (the raw OCR text stays the passage text that is cited)."""
-    meta = plan.meta
     passages: list[Passage] = []
     row_owner: dict[int, int] = {}
     for ri, rec in enumerate(plan.records):
@@ -25,10 +24,10 @@ def chunk(plan: Plan, restore=None) -> list[Passage]:
             for n in range(rec.line_start, rec.line_end + 1):
                 row_owner[n] = ri
     table_lines = {n for t in plan.tables for n in range(t.line_start, t.line_end + 1)}
-    # table rows; OCR tables (columns interleaved, row numbers unreliable) as short windows
+    # table rows (OCR rows as read by ocr_table); table lines outside any row as short windows
     covered: set[int] = set()
     for ri, rec in enumerate(plan.records):
-        if rec.source != "table" or meta.ocr:
+        if rec.source != "table":
             continue
         table = next(t for t in plan.tables if t.line_start <= rec.line_start <= t.line_end)
         text = plan.text(rec.line_start, rec.line_end)

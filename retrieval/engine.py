@@ -13,6 +13,7 @@ from .config import Settings, get_settings
 from .embed import Embedder, get_embedder
 from .index import LoadedIndex, build, load, staleness
 from .models import Answer, Hit, PlanMeta, TaskRecord
+from .rerank import Idf
 from .search import PlanFilter, Searcher, _distinctive_title_bigrams, detect_plans, topic_text
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,10 @@ class Engine:
     @cached_property
     def plans(self) -> dict[str, PlanMeta]:
         return {pid: plan.meta for pid, plan in self.index.corpus.plans.items()}
+
+    @cached_property
+    def idf(self) -> Idf:
+        return Idf.from_texts([p.folded for p in self.index.passages])
 
     def check_plan(self, plan_id: str | None) -> None:
         if plan_id is not None and plan_id not in self.plans:

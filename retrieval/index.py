@@ -33,7 +33,7 @@ from .tokenize import SEGMENTER, folded_tokens, word_tokens
 
 log = logging.getLogger(__name__)
 FORMAT_VERSION = 3
-_STAGES = ("normalize.py", "agencies.py", "structure.py", "corpus.py", "chunk.py", "tokenize.py", "index.py")
+_STAGES = ("normalize.py", "agencies.py", "ocr_table.py", "structure.py", "corpus.py", "chunk.py", "tokenize.py", "index.py")
 
 
 class IndexError_(RuntimeError):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from .agencies import SPLIT_AGENCIES, Gazetteer, clean_name, is_agency_start, starts_with_head, subject_before
 from .models import Line, PlanMeta, TaskRecord
 from .normalize import fold
+from .ocr_table import find_agencies, find_deadline, lead_and_cooperating, split_ocr_rows
 
 _ROMAN = "I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII"
 _H_ROMAN = re.compile(rf"^\s*({_ROMAN})[.\s|]\s*(\S.*)$")
@@ -432,6 +433,9 @@ def parse_plan(meta: PlanMeta, lines: list[Line], gaz: Gazetteer, ocr_display=No
     plan = Plan(meta, lines, sections, tables, [], section_of)
     records: list[TaskRecord] = []
     for table in tables:
+        if meta.ocr:
+            records.extend(ocr_table_records(plan, table, gaz, ocr_display))
+            continue
         group = ""
         for start, end, number in split_rows(lines, table):
             group = _group_before(lines, table, start) or group
@@ -442,6 +446,29 @@ def parse_plan(meta: PlanMeta, lines: list[Line], gaz: Gazetteer, ocr_display=No
     records.extend(narrative_records(plan, gaz, table_lines))
     plan.records = records
     return plan
+
+
+def ocr_table_records(plan: Plan, table: Table, gaz: Gazetteer, ocr_display=None) -> list[TaskRecord]:
+    """Records of an OCR table, read row by row with the column-aware agency matcher."""
+    out = []
+    group = ""
+    for row in split_ocr_rows(plan.lines, table.line_start, table.line_end):
+        table.rows.append((row.start, row.end))
+        group = _group_before(plan.lines, table, row.start) or group
+        if ocr_display:
+            group = ocr_display(group, fold(group)) if group else group
+        section = " › ".join(p for p in (plan.section_of[table.line_start - 1].split(" › ")[0], group) if p)
+        folded = plan.folded(row.start, row.end)
+        hits = find_agencies(plan.lines, row.start, row.end, gaz)
+        lead, coop = lead_and_cooperating(hits, plan.lines)
+        if "cooperating" not in table.columns:
+            coop = []
+        deadline = find_deadline(folded) if "deadline" in table.columns else None
+        raw = " ".join(plan.lines[n - 1].text.strip() for n in range(row.start, row.end + 1) if plan.lines[n - 1].text.strip())
+        out.append(TaskRecord(plan.meta.id, folded, gaz.display(lead) if lead else None,
+                              [gaz.display(k) for k in coop], deadline, None, None, section,
+                              row.start, row.end, "table", raw))
+    return out
 
 
 def _group_before(lines: list[Line], table: Table, start: int) -> str:

@@ -1,0 +1,83 @@
+"""Rerank: choose the passage an answer is read from.
+
+Hybrid search ranks passages for topical similarity; an answer needs the passage that
+names *this* task and holds the kind of fact asked for.  A question "ai chủ trì X" is best
+answered by the table row of X (which names a lead), a "bao nhiêu" question by the sentence
+with the figure.  The score is the question's topic words found in the passage, weighted
+by how rare they are in the corpus, plus its two-word phrases found, plus a bonus when the
+passage carries the asked-for kind of fact, plus a small share of the search rank.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from .models import Hit, TaskRecord
+
+_DATE = re.compile(r"(?i)\b(?:19|20)\d{2}\b|tháng|quý|thuong xuyen|thường xuyên|hằng năm|hàng năm")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?\s*%|\b\d+\b")
+_MONEY = re.compile(r"\d{1,3}(?:\.\d{3})+")
+
+
+@dataclass(frozen=True)
+class Idf:
+    """Inverse document frequency of folded syllables over the index's passages."""
+
+    weights: dict[str, float]
+    default: float
+
+    @classmethod
+    def from_texts(cls, folded_texts: list[str]) -> Idf:
+        df: Counter = Counter()
+        for text in folded_texts:
+            df.update(set(text.split()))
+        n = max(1, len(folded_texts))
+        weights = {t: math.log(1 + n / (1 + c)) for t, c in df.items()}
+        return cls(weights, math.log(1 + n))
+
+    def __call__(self, token: str) -> float:
+        return self.weights.get(token, self.default)
+
+
+def lexical(query_tokens: list[str], folded: str, idf: Idf) -> float:
+    """Rarity-weighted share of the topic words present, and share of topic bigrams present."""
+    if not query_tokens:
+        return 0.0
+    have = set(folded.split())
+    total = sum(idf(t) for t in query_tokens)
+    uni = sum(idf(t) for t in query_tokens if t in have) / total if total else 0.0
+    pairs = [f"{a} {b}" for a, b in zip(query_tokens, query_tokens[1:], strict=False)]
+    padded = f" {folded} "
+    bi = sum(f" {p} " in padded for p in pairs) / len(pairs) if pairs else uni
+    return 0.7 * uni + 0.3 * bi
+
+
+def kind_bonus(kind: str, hit: Hit, record: TaskRecord | None) -> float:
+    text = hit.passage.text
+    if kind in ("lead", "cooperate"):
+        if record is not None and record.lead:
+            return 0.12 if kind == "lead" or record.cooperating else 0.06
+        return 0.04 if "chu tri" in hit.passage.folded else 0.0
+    if kind == "deadline":
+        if record is not None and record.deadline:
+            return 0.12
+        return 0.06 if _DATE.search(text) else 0.0
+    if kind == "target":
+        return 0.08 if _NUMBER.search(text) else 0.0
+    if kind == "budget":
+        if record is not None and record.budget:
+            return 0.15
+        return 0.08 if _MONEY.search(text) else 0.0
+    return 0.0
+
+
+def score(kind: str, hit: Hit, rank: int, record: TaskRecord | None, query_tokens: list[str],
+          idf: Idf) -> float:
+    folded = hit.passage.folded
+    if record is not None and record.source == "narrative":
+        # a narrative record is one sentence inside the passage: match against it too
+        folded = f"{folded} "
+    return lexical(query_tokens, folded, idf) + kind_bonus(kind, hit, record) + 0.05 / (1 + rank)
