@@ -8,6 +8,10 @@
    raises ``TypeError: emit() got an unexpected keyword argument``.  Here a payload is sent as
    the event's data unless it is already wrapped as ``{"data": ...}``.
 
+3. A per-session rate limit and a message size cap (``limits.py``; credentials keys
+   ``rate_limit_per_minute``, ``max_message_chars``): a refused message gets a polite note
+   and never reaches the dialogue.
+
 Everything else is Rasa's ``SocketIOInput``: the two handlers are re-registered on the
 server Rasa builds, replacing the built-in ones.
 """
@@ -15,6 +19,7 @@ server Rasa builds, replacing the built-in ones.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -23,6 +28,10 @@ from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from rasa.core.channels.socketio import SocketIOOutput as RasaSocketIOOutput
 from sanic import Blueprint
+
+from .limits import MessageLimits
+
+logger = logging.getLogger(__name__)
 
 
 class SocketIOOutput(RasaSocketIOOutput):
@@ -33,6 +42,12 @@ class SocketIOOutput(RasaSocketIOOutput):
 
 
 class SocketIOInput(RasaSocketIOInput):
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> SocketIOInput:
+        channel = super().from_credentials(credentials)
+        channel.limits = MessageLimits.from_credentials(credentials)
+        return channel
+
     def get_output_channel(self) -> OutputChannel | None:
         if self.sio is None:
             return super().get_output_channel()
@@ -51,17 +66,32 @@ class SocketIOInput(RasaSocketIOInput):
             await sio.emit("session_confirm", data["session_id"], room=sid)
 
         async def handle_message(sid: str, data: dict) -> None:
+            if not isinstance(data, dict):
+                return  # a client sending anything but {"message", "session_id"} gets nothing
             output_channel = SocketIOOutput(sio, self.bot_message_evt)
             if self.session_persistence:
-                if not data.get("session_id"):
+                if not data.get("session_id") or not isinstance(data["session_id"], str):
                     return  # Rasa warns and drops these too
                 sender_id = data["session_id"]
             else:
                 sender_id = sid
+            text = data.get("message", "")
+            text = text if isinstance(text, str) else ""
+            limits: MessageLimits = self.__dict__.setdefault("limits", MessageLimits())
+            refused = limits.check(sender_id, text)
+            if refused is not None:
+                reason, note = refused
+                logger.info("socketio.message_refused", extra={"reason": reason, "chars": len(text)})
+                if note:
+                    await output_channel.send_text_message(sender_id, note)
+                return
             metadata = data.get(self.metadata_key, {})
             if isinstance(metadata, str):
-                metadata = json.loads(metadata)
-            await on_new_message(UserMessage(data.get("message", ""), output_channel, sender_id,
+                try:
+                    metadata = json.loads(metadata)
+                except ValueError:
+                    metadata = {}
+            await on_new_message(UserMessage(text, output_channel, sender_id,
                                              input_channel=self.name(), metadata=metadata))
 
         sio.on("session_request", session_request, namespace=self.namespace)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -44,6 +45,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from .limits import MessageLimits
 from .zalo_signature import MAX_EVENT_AGE_S, SIGNATURE_HEADER, is_fresh, verify_signature
 from .zalo_text import citations_of, pack_messages, render_bot_messages, render_citations
 
@@ -65,6 +67,35 @@ FOLLOW_NOTE = (
 # Zalo answers HTTP 200 with {"error": <code>}: these codes mean the access token is
 # invalid or expired, which a refresh fixes.
 TOKEN_ERRORS = frozenset({-216, -124})
+# What Zalo (and anyone probing the webhook) reads for a refused delivery: the same
+# {"error": {"code", "message_vi", "message_en"}} shape as the retrieval service's errors.
+REJECTIONS: dict[HTTPStatus, tuple[str, str, str]] = {
+    HTTPStatus.BAD_REQUEST: ("malformed_event", "Nội dung sự kiện không phải JSON hợp lệ.",
+                             "The event body is not a JSON object."),
+    HTTPStatus.UNAUTHORIZED: ("invalid_signature", "Chữ ký X-ZEvent-Signature thiếu, sai hoặc sự kiện đã quá cũ.",
+                              "Missing or wrong X-ZEvent-Signature, or the event is too old."),
+    HTTPStatus.FORBIDDEN: ("wrong_app", "Sự kiện không dành cho ứng dụng này.", "The event is for another app."),
+}
+
+
+# C0/C1 controls (tab and newline kept) and lone surrogates: JSON can carry "\ud800", which no
+# UTF-8 encoder (SQLite, aiohttp, the tracker store) accepts.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_ID_MAX = 256
+
+
+def _clean(text: str) -> str:
+    return _CONTROL.sub(" ", text).strip()
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    """A nested event field as a dict; anything else (a string, a list, null) counts as absent."""
+    return value if isinstance(value, dict) else {}
+
+
+def _rejection(status: HTTPStatus) -> HTTPResponse:
+    code, vi, en = REJECTIONS[status]
+    return response.json({"error": {"code": code, "message_vi": vi, "message_en": en}}, status=status)
 
 
 # ---------------------------------------------------------------- shared state
@@ -264,6 +295,7 @@ class ZaloInput(InputChannel):
             state_db=credentials.get("state_db") or "zalo_state.sqlite",
             source_base_url=credentials.get("source_base_url") or "http://127.0.0.1:8000",
             max_event_age_s=int(credentials.get("max_event_age_s") or MAX_EVENT_AGE_S),
+            limits=MessageLimits.from_credentials(credentials),
         )
 
     def __init__(
@@ -278,6 +310,7 @@ class ZaloInput(InputChannel):
         state_db: str | Path = "zalo_state.sqlite",
         source_base_url: str = "http://127.0.0.1:8000",
         max_event_age_s: int = MAX_EVENT_AGE_S,
+        limits: MessageLimits | None = None,
     ) -> None:
         missing = [n for n, v in (("app_id", app_id), ("oa_secret_key", oa_secret_key),
                                   ("access_token", access_token)) if not v]
@@ -290,6 +323,7 @@ class ZaloInput(InputChannel):
         self.oa_secret_key = oa_secret_key
         self.source_base_url = source_base_url
         self.max_event_age_s = max_event_age_s
+        self.limits = limits or MessageLimits()
         self.store = StateStore(state_db)
         self.client = ZaloClient(app_id, app_secret_key, access_token, refresh_token, self.store,
                                  api_base=api_base, oauth_base=oauth_base)
@@ -319,20 +353,23 @@ class ZaloInput(InputChannel):
 
     @staticmethod
     def event_id(event: dict[str, Any]) -> str:
-        msg_id = (event.get("message") or {}).get("msg_id")
+        msg_id = _obj(event.get("message")).get("msg_id")
         if msg_id:
-            return f"msg:{msg_id}"
-        sender = (event.get("sender") or event.get("follower") or {}).get("id", "")
-        return f"evt:{event.get('event_name')}:{sender}:{event.get('timestamp')}"
+            return _clean(f"msg:{msg_id}")[:_ID_MAX]
+        sender = _obj(event.get("sender") or event.get("follower")).get("id", "")
+        return _clean(f"evt:{event.get('event_name')}:{sender}:{event.get('timestamp')}")[:_ID_MAX]
 
     @staticmethod
     def recipient_of(event: dict[str, Any]) -> dict[str, str] | None:
-        sender = (event.get("sender") or event.get("follower") or {}).get("id")
+        sender = _obj(event.get("sender") or event.get("follower")).get("id")
+        if not sender or isinstance(sender, (dict, list)):
+            return None
+        sender = _clean(str(sender))[:_ID_MAX]
         if not sender:
             return None
         if str(event.get("event_name", "")).startswith("anonymous_"):
             return {"anonymous_id": str(sender),
-                    "conversation_id": str((event.get("message") or {}).get("conversation_id", ""))}
+                    "conversation_id": _clean(str(_obj(event.get("message")).get("conversation_id", "")))[:_ID_MAX]}
         return {"user_id": str(sender)}
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -347,7 +384,7 @@ class ZaloInput(InputChannel):
             status, event = self.check_event(request.body, request.headers.get(SIGNATURE_HEADER))
             if event is None:
                 logger.warning("zalo.event_rejected", extra={"status": int(status)})
-                return response.json({"error": status.phrase}, status=status)
+                return _rejection(status)
             if not self.store.first_delivery(self.event_id(event)):
                 logger.info("zalo.duplicate_dropped")
                 return response.json({"status": "duplicate"})
@@ -366,14 +403,22 @@ class ZaloInput(InputChannel):
             return
         try:
             if name in TEXT_EVENTS:
-                text = str((event.get("message") or {}).get("text", "")).strip()
+                text = _obj(event.get("message")).get("text")
+                text = _clean(text) if isinstance(text, str) else ""
                 if not text:
                     return
-                collector = CollectingOutputChannel()
                 sender_id = recipient.get("user_id") or f"anon:{recipient['anonymous_id']}"
+                refused = self.limits.check(sender_id, text)
+                if refused is not None:
+                    reason, note = refused
+                    logger.info("zalo.message_refused", extra={"reason": reason, "chars": len(text)})
+                    if note:
+                        await self.client.send_text(recipient, note)
+                    return
+                collector = CollectingOutputChannel()
                 await on_new_message(UserMessage(
                     text, collector, sender_id, input_channel=self.name(),
-                    metadata={"zalo_event": name, "msg_id": (event.get("message") or {}).get("msg_id")},
+                    metadata={"zalo_event": name, "msg_id": _obj(event.get("message")).get("msg_id")},
                 ))
                 replies = pack_messages(render_bot_messages(collector.messages, self.source_base_url))
             elif name in NON_TEXT_EVENTS:
