@@ -37,8 +37,14 @@ def chunk(plan: Plan, restore=None) -> list[Passage]:
     for table in plan.tables:
         rest = [n for n in range(table.line_start, table.line_end + 1)
                 if n not in covered and plan.lines[n - 1].text.strip()]
-        for i in range(0, len(rest), WINDOW_STRIDE):
-            window = rest[i:i + WINDOW]
+        runs: list[list[int]] = []
+        for n in rest:      # windows never bridge a covered row: split the leftovers into runs
+            if runs and n - runs[-1][-1] <= 3:
+                runs[-1].append(n)
+            else:
+                runs.append([n])
+        windows = [run[i:i + WINDOW] for run in runs for i in range(0, max(1, len(run) - 1), WINDOW_STRIDE)]
+        for window in windows:
             start, end = window[0], window[-1]
             owner = row_owner.get(start)
             section = plan.records[owner].section if owner is not None else plan.section_of[start - 1]

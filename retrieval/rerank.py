@@ -59,7 +59,7 @@ def kind_bonus(kind: str, hit: Hit, record: TaskRecord | None) -> float:
     text = hit.passage.text
     if kind in ("lead", "cooperate"):
         if record is not None and record.lead:
-            return 0.12 if kind == "lead" or record.cooperating else 0.06
+            return 0.2 if kind == "lead" or record.cooperating else 0.08
         return 0.04 if "chu tri" in hit.passage.folded else 0.0
     if kind == "deadline":
         if record is not None and record.deadline:
