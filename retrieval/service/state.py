@@ -90,7 +90,7 @@ class IndexManager:
     def _initial_load(self) -> None:
         started = time.monotonic()
         try:
-            engine = self._load(self.settings, True)
+            engine = self._first_engine()
         except Exception as exc:
             self.load_error = f"{type(exc).__name__}: {exc}"
             log.exception("event=engine_load_failed data_dir=%s", self.settings.data_dir)
@@ -105,6 +105,29 @@ class IndexManager:
                 self._pending = None
             if pending:
                 self.trigger(*pending)
+
+    def _first_engine(self) -> Any:
+        """The engine to serve at start.  A complete index on disk serves at once even when the
+        corpus changed (a rebuild is queued instead: after a crash mid-rebuild the previous
+        index answers while the new one builds); a damaged one is reported in one log line and
+        rebuilt from the corpus; with none, the first build runs before anything is served."""
+        from retrieval import index
+
+        if not (index.live_dir(self.settings) / "manifest.json").exists():
+            return self._load(self.settings, True)
+        try:
+            engine = self._load(self.settings, False)
+        except index.IndexError_ as exc:
+            log.error("event=index_damaged action=rebuild error=%s", exc)
+            self._build(self.settings, True)
+            return self._load(self.settings, False)
+        stale = index.staleness(self.settings)
+        if stale:
+            log.info("event=index_stale_at_start reason=%s action=serve_then_rebuild", stale)
+            with self._lock:
+                self._pending = (f"stale at start: {stale}", False)
+                self._status.pending = True
+        return engine
 
     # -- rebuild ------------------------------------------------------------------------------
     def status(self) -> dict:
