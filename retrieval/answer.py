@@ -39,10 +39,21 @@ _KIND_CUES: list[tuple[str, tuple[str, ...]]] = [
     ("fact", ("quyet dinh nao", "ai ky", "ky ban hanh", "nguoi ky", "signed", "which decision", "implements",
               "thuc hien quyet dinh", "can cu", "san pham nao", "which products", "which farm")),
 ]
-# words that say what kind of fact is wanted, not which task: left out of topic matching
-_CUE_WORDS = {w for _, cues in _KIND_CUES for c in cues for w in c.split() if len(w) > 1} | {
-    "chiu", "trach", "nhiem", "theo", "doi", "danh", "gia", "han", "hoan", "thanh", "truoc", "dat", "muc",
-    "lead", "leads", "deadline", "target"}
+# phrases that say what kind of fact is wanted, not which task: left out of topic matching
+_CUE_PHRASES = sorted({c.strip() for kind, cues in _KIND_CUES if kind in ("lead", "cooperate", "deadline")
+                       for c in cues if len(c.strip()) > 3} | {
+    "chiu trach nhiem", "theo doi danh gia", "theo doi", "hoan thanh", "phai xong", "truoc thoi han",
+    "don vi nao", "co quan nao", "so nao", "who is responsible", "what is the deadline"}, key=len, reverse=True)
+
+
+def topic_tokens(query: str, drop: set[str]) -> list[str]:
+    """Content words of a question once the words asking for a kind of fact are removed."""
+    folded = f" {fold(query)} "
+    for phrase in _CUE_PHRASES:
+        folded = folded.replace(f" {phrase} ", " ")
+    return content_tokens(folded, drop)
+
+
 _FOLLOWUP = re.compile(r"^(con|the con|vay con|thi sao|and|what about|how about|and what|also|con ve)\b")
 _EN_WORDS = re.compile(r"\b(the|which|who|what|when|how|does|is|of|for|in|and|plan|agency|department)\b", re.I)
 
@@ -306,7 +317,8 @@ def answer_question(engine, question: str, history: list[str], plan: str | None)
     hits = engine.searcher.search(topic or turn.query, turn.plans or None, k=12)
     if not hits:
         return decline(engine, turn, "no matching passage" if turn.lang == "en" else "không tìm thấy đoạn phù hợp")
-    hits = rerank(engine, turn, hits, [t for t in qtok if t not in _CUE_WORDS] or qtok)
+    topic_q = expand_english(turn.query) if turn.lang == "en" else turn.query
+    hits = rerank(engine, turn, hits, topic_tokens(topic_q, _plan_words(engine)) or qtok)
     groups = _by_plan(hits) if not turn.plans else {hits[0].passage.plan: hits}
     answers, citations, records = [], [], []
     top = hits[0].score

@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .models import Hit, TaskRecord
+from .normalize import fold
 
 _DATE = re.compile(r"(?i)\b(?:19|20)\d{2}\b|tháng|quý|thuong xuyen|thường xuyên|hằng năm|hàng năm")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?\s*%|\b\d+\b")
@@ -76,8 +77,6 @@ def kind_bonus(kind: str, hit: Hit, record: TaskRecord | None) -> float:
 
 def score(kind: str, hit: Hit, rank: int, record: TaskRecord | None, query_tokens: list[str],
           idf: Idf) -> float:
-    folded = hit.passage.folded
-    if record is not None and record.source == "narrative":
-        # a narrative record is one sentence inside the passage: match against it too
-        folded = f"{folded} "
+    # the section path says what a passage is about ("Mục tiêu cơ bản đến năm 2025")
+    folded = f"{hit.passage.folded} {fold(hit.passage.section)}"
     return lexical(query_tokens, folded, idf) + kind_bonus(kind, hit, record) + 0.05 / (1 + rank)
