@@ -18,54 +18,50 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in (p.strip() for p in _SENTENCE_END.split(text)) if s]
 
 
-def _split_long(piece: str, limit: int) -> list[str]:
-    """A piece over the limit: cut between sentences; a single sentence longer than the
-    limit (a table row, a URL list) is cut between words as a last resort."""
+def _greedy_join(parts: Iterable[str], limit: int, sep: str) -> list[str]:
+    """Consecutive parts joined with `sep` as long as the result stays within `limit`."""
     out: list[str] = []
     current = ""
-    for sentence in split_sentences(piece):
-        while len(sentence) > limit:
-            cut = sentence.rfind(" ", 0, limit)
-            cut = cut if cut > 0 else limit
-            if current:
-                out.append(current)
-                current = ""
-            out.append(sentence[:cut].rstrip())
-            sentence = sentence[cut:].lstrip()
+    for part in parts:
         if not current:
-            current = sentence
-        elif len(current) + 1 + len(sentence) <= limit:
-            current = f"{current} {sentence}"
+            current = part
+        elif len(current) + len(sep) + len(part) <= limit:
+            current = f"{current}{sep}{part}"
         else:
             out.append(current)
-            current = sentence
+            current = part
     if current:
         out.append(current)
     return out
+
+
+def _word_cuts(sentence: str, limit: int) -> Iterable[str]:
+    """A sentence longer than the limit (a table row, a URL list) cut between words."""
+    while len(sentence) > limit:
+        cut = sentence.rfind(" ", 0, limit)
+        cut = cut if cut > 0 else limit
+        yield sentence[:cut].rstrip()
+        sentence = sentence[cut:].lstrip()
+    if sentence:
+        yield sentence
+
+
+def _split_long(piece: str, limit: int) -> list[str]:
+    """A piece over the limit: cut between sentences, and between words only inside a
+    sentence that is itself over the limit."""
+    return _greedy_join((cut for s in split_sentences(piece) for cut in _word_cuts(s, limit)), limit, " ")
 
 
 def pack_messages(pieces: Iterable[str], limit: int = TEXT_LIMIT, sep: str = "\n\n") -> list[str]:
     """Join pieces (paragraphs, the citation block) into as few messages of at most
     ``limit`` characters as possible, keeping their order; a piece is only split (at
     sentence boundaries) when it cannot fit in a message of its own."""
-    messages: list[str] = []
-    current = ""
+    parts = []
     for raw in pieces:
         piece = raw.strip()
-        if not piece:
-            continue
-        parts = [piece] if len(piece) <= limit else _split_long(piece, limit)
-        for part in parts:
-            if not current:
-                current = part
-            elif len(current) + len(sep) + len(part) <= limit:
-                current = f"{current}{sep}{part}"
-            else:
-                messages.append(current)
-                current = part
-    if current:
-        messages.append(current)
-    return messages
+        if piece:
+            parts.extend([piece] if len(piece) <= limit else _split_long(piece, limit))
+    return _greedy_join(parts, limit, sep)
 
 
 def citation_url(citation: dict[str, Any], source_base_url: str) -> str:
