@@ -24,8 +24,11 @@ from actions.render import detect_lang, is_positive_feedback, reply
 
 log = logging.getLogger(__name__)
 
-# Input channels whose front end renders the card payload; others get the text only.
-CARD_CHANNELS = frozenset({"socketio", "rest"})
+# How each input channel gets an answer.  The chat page (socketio) renders the card payload,
+# answer text included, so it gets the payload alone: text and payload would show the answer
+# twice.  REST clients (tests, bench, integrations) get both; every other channel the text.
+PAYLOAD_ONLY_CHANNELS = frozenset({"socketio"})
+TEXT_AND_PAYLOAD_CHANNELS = frozenset({"rest"})
 # User turns that carry the conversation's topic (greetings and feedback do not).
 QUESTION_INTENTS = frozenset({"ask_plan", "followup", "nlu_fallback"})
 
@@ -184,7 +187,10 @@ class ActionAnswerPlans(_BackedAction):
             return [SlotSet("last_question", question)]
 
         text, payload = reply(answer, self.settings.link_base, lang)
-        if tracker.get_latest_input_channel() in CARD_CHANNELS:
+        channel = tracker.get_latest_input_channel()
+        if channel in PAYLOAD_ONLY_CHANNELS:
+            dispatcher.utter_message(json_message=payload)
+        elif channel in TEXT_AND_PAYLOAD_CHANNELS:
             dispatcher.utter_message(text=text, json_message=payload)
         else:
             dispatcher.utter_message(text=text)

@@ -175,7 +175,6 @@
 
   var typing = null;
   var typingTimer = null;
-  var turnHadText = false;
 
   function showTyping() {
     clearTyping();
@@ -235,17 +234,15 @@
   socket.on("bot_uttered", function (data) {
     if (!data || typeof data !== "object") { return; }
     clearTyping();
-    var text = data.text || null;
-    // A card payload that arrives without a text message of its own still shows its answer.
-    if (!text && !turnHadText && data.type === "answer" && data.answer) { text = data.answer; }
+    // An answer arrives as one card payload carrying its own text (actions/actions.py sends the
+    // page nothing else for it), so the text and the cards show once each.
+    var text = data.text || (data.type === "answer" ? data.answer : null);
     if (text) {
-      turnHadText = true;
       renderText("bot", text);
       remember({ role: "bot", kind: "text", text: String(text) });
     }
     var citations = citationsOf(data);
     if (citations.length) {
-      dropTextSources();
       renderCitations(citations);
       remember({ role: "bot", kind: "citations", citations: citations });
     }
@@ -256,35 +253,12 @@
     }
   });
 
-  // The assistant also writes its sources as text for channels without cards; here the cards
-  // show them, so that text bubble of the current turn is dropped when the cards arrive.
-  var SOURCES_TEXT = /^(Nguồn|Sources):\s*\n\s*\[1\]/;
-  function dropTextSources() {
-    var rows = log.querySelectorAll(".row-bot");
-    for (var i = rows.length - 1; i >= 0; i--) {
-      var bubble = rows[i].querySelector(".bubble-bot");
-      if (!bubble) { break; }
-      if (SOURCES_TEXT.test(bubble.textContent)) {
-        rows[i].parentNode.removeChild(rows[i]);
-        for (var j = history.length - 1; j >= 0; j--) {
-          if (history[j].kind === "text" && history[j].role === "bot" && SOURCES_TEXT.test(history[j].text)) {
-            history.splice(j, 1);
-            break;
-          }
-        }
-        storageSet(LOG_KEY, JSON.stringify(history));
-        break;
-      }
-    }
-  }
-
   function send(message, shown) {
     message = String(message || "").trim();
     if (!message) { return; }
     var display = shown || message;
     renderText("user", display);
     remember({ role: "user", kind: "text", text: display });
-    turnHadText = false;
     socket.emit("user_uttered", { message: message, session_id: sessionId });
     showTyping();
   }

@@ -132,6 +132,14 @@ class TestAnswerPlans:
         assert text.count("từ30 từ31") == 1
         assert "view?lines=120-123" in text and "“b”" in text
 
+    def test_chat_page_gets_the_payload_alone(self, store):
+        # the page renders the answer text from the payload: a text message too would show it twice
+        dispatcher, _ = run(ActionAnswerPlans(StubClient(), store, SETTINGS),
+                            tracker("Ai chủ trì?", channel="socketio"))
+        [msg] = dispatcher.messages
+        assert not msg["text"]
+        assert msg["custom"]["answer"] == "Cục Thuế tỉnh chủ trì." and len(msg["custom"]["citations"]) == 3
+
     def test_text_only_for_channels_without_cards(self, store):
         dispatcher, _ = run(ActionAnswerPlans(StubClient(), store, SETTINGS),
                             tracker("Ai chủ trì?", channel="zalo"))
@@ -158,26 +166,17 @@ class TestAnswerPlans:
         run(ActionAnswerPlans(client, store, SETTINGS), tracker("Còn kinh phí?", "followup", past=past))
         assert client.calls[0]["history"] == ["Sở Y tế làm gì?"]
 
-    def test_another_province_drops_the_plan_slot(self, store):
+    @pytest.mark.parametrize(("text", "entity", "value", "plan"), [
+        ("Ở Vĩnh Phúc thì ai?", "province", "Vĩnh Phúc", None),   # another province: the service resolves it
+        ("phu tho thi sao", "province", "phu tho", "phu-tho-2022"),  # the same one, unaccented: kept
+        ("Còn năm 2026?", "plan_year", "2026", None),               # another year
+    ])
+    def test_plan_slot_kept_only_for_the_same_plan(self, store, text, entity, value, plan):
         client = StubClient()
-        ents = [{"entity": "province", "value": "Vĩnh Phúc", "start": 3, "end": 12}]
+        ents = [{"entity": entity, "value": value, "start": 0, "end": len(value)}]
         run(ActionAnswerPlans(client, store, SETTINGS),
-            tracker("Ở Vĩnh Phúc thì ai?", "followup", {"plan": "phu-tho-2022"}, entities=ents))
-        assert client.calls[0]["plan"] is None
-
-    def test_same_province_keeps_the_plan_slot(self, store):
-        client = StubClient()
-        ents = [{"entity": "province", "value": "phu tho", "start": 0, "end": 7}]
-        run(ActionAnswerPlans(client, store, SETTINGS),
-            tracker("phu tho thi sao", "followup", {"plan": "phu-tho-2022"}, entities=ents))
-        assert client.calls[0]["plan"] == "phu-tho-2022"
-
-    def test_other_year_drops_the_plan_slot(self, store):
-        client = StubClient()
-        ents = [{"entity": "plan_year", "value": "2026", "start": 0, "end": 4}]
-        run(ActionAnswerPlans(client, store, SETTINGS),
-            tracker("Còn năm 2026?", "followup", {"plan": "phu-tho-2022"}, entities=ents))
-        assert client.calls[0]["plan"] is None
+            tracker(text, "followup", {"plan": "phu-tho-2022"}, entities=ents))
+        assert client.calls[0]["plan"] == plan
 
     @pytest.mark.parametrize("error", [RetrievalUnavailable("ConnectTimeout"), RetrievalUnavailable("HTTP 500")])
     def test_service_failure_gives_the_unreachable_response(self, store, error):
