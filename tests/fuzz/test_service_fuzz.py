@@ -217,6 +217,14 @@ def test_index_still_builds_and_serves_after_the_uploads(live, client):
         assert view.status_code == 200 and "<script>alert" not in view.text
 
 
+@pytest.mark.parametrize("header", [f"Basic {ADMIN_KEY}", f"Bearer {ADMIN_KEY}x", f"Bearer {ADMIN_KEY[:-1]}",
+                                    f"Token {ADMIN_KEY}", f"bearer{ADMIN_KEY}"])
+def test_near_miss_keys_refused_and_never_echoed(live, client, header):
+    r = client.post("/admin/rebuild", headers={"Authorization": header})
+    assert r.status_code in (401, 403) and error_ok(r) is None, r.text
+    assert ADMIN_KEY[:-1] not in r.text and ADMIN_KEY[:-1] not in live.log()
+
+
 def test_process_alive_and_log_clean(live, client):
     """Runs last in this module: the same process answered everything above."""
     assert live.alive and client.get("/healthz").json() == {"status": "ok"}
