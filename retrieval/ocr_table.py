@@ -84,7 +84,9 @@ def split_ocr_rows(lines: list[Line], first: int, last: int) -> list[OcrRow]:
         if kind == "stop":
             prev_row = False
             continue
-        complete = number is not None and has_start
+        # a task cell of two lines or more is a row even when OCR lost its number ("%" for "4")
+        complete = has_start and (number is not None or sum(
+            1 for n in range(start, end + 1) if lines[n - 1].text.strip()) >= 2)
         if not complete and prev_row and rows:
             rows[-1].end = end
             rows[-1].number = rows[-1].number or number

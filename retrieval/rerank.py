@@ -43,17 +43,33 @@ class Idf:
         return self.weights.get(token, self.default)
 
 
-def lexical(query_tokens: list[str], folded: str, idf: Idf) -> float:
-    """Rarity-weighted share of the topic words present, and share of topic bigrams present."""
+def lexical(query_tokens: list[str], folded: str, idf: Idf, fuzzy: bool = False) -> float:
+    """Rarity-weighted share of the topic words present, and share of topic bigrams present.
+    With `fuzzy` (OCR text) a word one letter off counts for most of its weight."""
     if not query_tokens:
         return 0.0
     have = set(folded.split())
     total = sum(idf(t) for t in query_tokens)
-    uni = sum(idf(t) for t in query_tokens if t in have) / total if total else 0.0
+
+    def present(t: str) -> float:
+        if t in have:
+            return 1.0
+        if fuzzy and len(t) >= 3 and any(_near(t, h) for h in have):
+            return 0.7
+        return 0.0
+    uni = sum(idf(t) * present(t) for t in query_tokens) / total if total else 0.0
     pairs = [f"{a} {b}" for a, b in zip(query_tokens, query_tokens[1:], strict=False)]
     padded = f" {folded} "
     bi = sum(f" {p} " in padded for p in pairs) / len(pairs) if pairs else uni
     return 0.7 * uni + 0.3 * bi
+
+
+def _near(a: str, b: str) -> bool:
+    """One letter added, dropped or changed ("tue" / "tu", "truong" / "trong")."""
+    if abs(len(a) - len(b)) > 1 or len(b) < 2:
+        return False
+    from .ocr_table import _edit1
+    return _edit1(a, b)
 
 
 def kind_bonus(kind: str, hit: Hit, record: TaskRecord | None) -> float:
@@ -79,4 +95,5 @@ def score(kind: str, hit: Hit, rank: int, record: TaskRecord | None, query_token
           idf: Idf) -> float:
     # the section path says what a passage is about ("Mục tiêu cơ bản đến năm 2025")
     folded = f"{hit.passage.folded} {fold(hit.passage.section)}"
-    return lexical(query_tokens, folded, idf) + kind_bonus(kind, hit, record) + 0.05 / (1 + rank)
+    fuzzy = bool(hit.passage.repaired)
+    return lexical(query_tokens, folded, idf, fuzzy) + kind_bonus(kind, hit, record) + 0.05 / (1 + rank)
