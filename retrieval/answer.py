@@ -357,10 +357,13 @@ def rerank(engine, turn: Turn, hits: list[Hit], topic_tokens: list[str]) -> list
     """Hits reordered by how well each answers this kind of question (see rerank.py);
     the new score replaces the fused search score so plans can be compared on it."""
     idf = engine.idf
+    # a year that only names the plan ("kế hoạch Phú Thọ 2026") says nothing about the task
+    plan_years = {str(engine.plans[p].year) for p in (turn.plans or []) if engine.plans[p].year}
+    years = {t for t in topic_tokens if re.fullmatch(r"20[2-4]\d", t)} - plan_years
     scored = []
     for rank, h in enumerate(hits):
         rec = record_for(engine, h, topic_tokens)
-        s = rerank_score(turn.kind, h, rank, rec, topic_tokens, idf)
+        s = rerank_score(turn.kind, h, rank, rec, topic_tokens, idf, years)
         scored.append(Hit(h.passage, s, h.scores))
     scored.sort(key=lambda h: -h.score)
     return scored

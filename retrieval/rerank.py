@@ -73,11 +73,13 @@ def _near(a: str, b: str) -> bool:
 
 
 def kind_bonus(kind: str, hit: Hit, record: TaskRecord | None) -> float:
+    """Positive when the passage holds the kind of fact asked for, negative when it cannot
+    answer at all (a "who leads" question and a passage that names no lead)."""
     text = hit.passage.text
     if kind in ("lead", "cooperate"):
         if record is not None and record.lead:
             return 0.2 if kind == "lead" or record.cooperating else 0.08
-        return 0.04 if "chu tri" in hit.passage.folded else 0.0
+        return 0.0 if "chu tri" in hit.passage.folded else -0.15
     if kind == "deadline":
         if record is not None and record.deadline:
             return 0.12
@@ -91,9 +93,24 @@ def kind_bonus(kind: str, hit: Hit, record: TaskRecord | None) -> float:
     return 0.0
 
 
+_YEAR = re.compile(r"\b20[2-4]\d\b")
+
+
+def year_fit(query_years: set[str], folded: str) -> float:
+    """A year in the question ("đến 2025") is a hard hint: passages about another year
+    ("Mục tiêu đến năm 2030") lose, passages naming it gain."""
+    if not query_years:
+        return 0.0
+    years = set(_YEAR.findall(folded))
+    if not years:
+        return 0.0
+    return 0.05 if years & query_years else -0.1
+
+
 def score(kind: str, hit: Hit, rank: int, record: TaskRecord | None, query_tokens: list[str],
-          idf: Idf) -> float:
+          idf: Idf, query_years: set[str] = frozenset()) -> float:
     # the section path says what a passage is about ("Mục tiêu cơ bản đến năm 2025")
     folded = f"{hit.passage.folded} {fold(hit.passage.section)}"
     fuzzy = bool(hit.passage.repaired)
-    return lexical(query_tokens, folded, idf, fuzzy) + kind_bonus(kind, hit, record) + 0.05 / (1 + rank)
+    return (lexical(query_tokens, folded, idf, fuzzy) + kind_bonus(kind, hit, record)
+            + year_fit(query_years, folded) + 0.05 / (1 + rank))
