@@ -18,7 +18,7 @@ from fuzz_strategies import DEEP, HUGE, JSON_ANY, TEXT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-pytestmark = [pytest.mark.e2e]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]      # ~30 s: its own service process
 
 AUTH = {"Authorization": f"Bearer {ADMIN_KEY}"}
 FUZZ = settings(max_examples=150, deadline=None, derandomize=True,
