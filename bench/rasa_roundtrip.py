@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+sys.path.insert(0, str(ROOT))
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -97,9 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.retrieval_url:
             result.update(ask_direct(args.retrieval_url, items))
     else:
-        from rasa_stack import RasaStack
+        from tests.stack import Stack
 
-        with RasaStack() as stack:
+        with Stack(prefix="bench") as stack:
             result = run(stack.rasa_url, items, args.warmup, args.rounds)
             result.update(ask_direct(stack.service_url, items))
     print(json.dumps(result, ensure_ascii=False))

@@ -7,6 +7,10 @@ request/response shapes:
   invalid/expired token) and ``POST /v4/oa/access_token`` (header ``secret_key``, form
   ``app_id``, ``grant_type=refresh_token``, ``refresh_token``; a refresh token is single-use).
 - Slack Web API: ``POST /api/chat.postMessage`` (``Authorization: Bearer <token>``).
+- Mattermost API v4: ``POST /api/v4/users/login`` (body ``{"login_id", "password"}``; 200 with
+  the session token in the ``Token`` header and the user as JSON, 401 with
+  ``{"id", "message", "status_code"}`` otherwise) and ``POST /api/v4/posts`` (``Authorization:
+  Bearer <token>``, body ``{"channel_id", "message", "props"?}``; 201 with the created post).
 """
 
 from __future__ import annotations
@@ -35,6 +39,10 @@ class World:
     zalo_access_token: str
     zalo_refresh_token: str
     slack_token: str
+    mattermost_login: str = "cds-bot"
+    mattermost_password: str = field(default_factory=lambda: "pw-" + secrets.token_hex(8))
+    mattermost_tokens: set[str] = field(default_factory=set)
+    mattermost_posts: list[dict] = field(default_factory=list)
     zalo_messages: list[Sent] = field(default_factory=list)
     zalo_rejected: list[dict] = field(default_factory=list)
     zalo_refreshes: int = 0
@@ -53,6 +61,10 @@ class World:
     def slack_texts_for(self, channel: str) -> list[str]:
         with self.lock:
             return [str(m.get("text", "")) for m in self.slack_messages if m.get("channel") == channel]
+
+    def mattermost_texts_for(self, channel_id: str) -> list[str]:
+        with self.lock:
+            return [str(p.get("message", "")) for p in self.mattermost_posts if p.get("channel_id") == channel_id]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -77,6 +89,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._zalo_refresh(raw)
         if self.path.startswith("/api/chat.postMessage"):
             return self._slack_post(raw)
+        if self.path == "/api/v4/users/login":
+            return self._mattermost_login(raw)
+        if self.path == "/api/v4/posts":
+            return self._mattermost_post(raw)
         self._reply({"error": "not found"}, 404)
 
     def _zalo_send(self, raw: bytes) -> None:
@@ -131,6 +147,51 @@ class _Handler(BaseHTTPRequestHandler):
         ts = f"{time.time():.6f}"
         self._reply({"ok": True, "channel": body["channel"], "ts": ts,
                      "message": {"type": "message", "text": body.get("text", ""), "ts": ts}})
+
+    def _mattermost_error(self, status: int, error_id: str, message: str) -> None:
+        self._reply({"id": error_id, "message": message, "detailed_error": "", "request_id": secrets.token_hex(13),
+                     "status_code": status}, status)
+
+    def _mattermost_login(self, raw: bytes) -> None:
+        w = self.world
+        try:
+            body = json.loads(raw or b"{}")
+        except json.JSONDecodeError:
+            return self._mattermost_error(400, "api.context.invalid_body_param.app_error", "Invalid body")
+        if body.get("login_id") != w.mattermost_login or body.get("password") != w.mattermost_password:
+            return self._mattermost_error(401, "api.user.login.invalid_credentials_email_username",
+                                          "Enter a valid email or username and/or password.")
+        token = secrets.token_hex(13)
+        with w.lock:
+            w.mattermost_tokens.add(token)
+        data = json.dumps({"id": "u" + secrets.token_hex(12), "username": w.mattermost_login,
+                           "roles": "system_user"}).encode()
+        self.send_response(200)
+        self.send_header("Token", token)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _mattermost_post(self, raw: bytes) -> None:
+        w = self.world
+        auth = self.headers.get("Authorization", "")
+        if not auth.startswith("Bearer ") or auth[len("Bearer "):] not in w.mattermost_tokens:
+            return self._mattermost_error(401, "api.context.session_expired.app_error",
+                                          "Invalid or expired session, please login again.")
+        try:
+            body = json.loads(raw or b"{}")  # Rasa sends JSON without a Content-Type header
+        except json.JSONDecodeError:
+            return self._mattermost_error(400, "api.context.invalid_body_param.app_error", "Invalid body")
+        if not isinstance(body, dict) or not body.get("channel_id"):
+            return self._mattermost_error(400, "api.context.invalid_body_param.app_error",
+                                          "Invalid or missing channel_id in request body.")
+        with w.lock:
+            w.mattermost_posts.append(body)
+        now = int(time.time() * 1000)
+        self._reply({"id": secrets.token_hex(13), "create_at": now, "update_at": now, "user_id": "u-bot",
+                     "channel_id": body["channel_id"], "message": body.get("message", ""),
+                     "props": body.get("props") or {}}, 201)
 
 
 class StandIn:

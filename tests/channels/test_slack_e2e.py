@@ -11,7 +11,8 @@ import time
 
 import httpx
 import pytest
-from stack import Stack
+
+from tests.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -20,7 +21,7 @@ QUESTION = "Ai chủ trì phổ cập hóa đơn điện tử ở Phú Thọ nă
 
 @pytest.fixture(scope="module")
 def stack() -> Stack:
-    return Stack.get()
+    return Stack.shared()
 
 
 def slack_event(channel: str, text: str) -> dict:

@@ -11,7 +11,8 @@ import time
 import httpx
 import pytest
 from channels.zalo_signature import sign
-from stack import Stack
+
+from tests.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -21,7 +22,7 @@ TEXT_ONLY = "Hiện tôi chỉ hỗ trợ câu hỏi dạng văn bản."
 
 @pytest.fixture(scope="module")
 def stack() -> Stack:
-    return Stack.get()
+    return Stack.shared()
 
 
 def event(stack: Stack, user: str, text: str | None = "", name: str = "user_send_text",

@@ -8,13 +8,10 @@ retrieval service.
 from __future__ import annotations
 
 import sqlite3
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rasa_stack import RASA_PY, RasaStack, card, new_sender, texts  # noqa: E402
+from tests.stack import RASA_PY, Stack, card, new_sender, texts
 
 pytestmark = [
     pytest.mark.e2e,
@@ -29,7 +26,7 @@ UNREACHABLE_VI = "dịch vụ tra cứu kế hoạch hiện không phản hồi"
 
 @pytest.fixture(scope="module")
 def stack():
-    with RasaStack() as s:
+    with Stack() as s:
         yield s
 
 

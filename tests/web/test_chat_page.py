@@ -66,7 +66,7 @@ def assert_answer_shown_once(page) -> None:
     assert sum("Cục Thuế tỉnh" in t for t in bot_texts) == 1, bot_texts
     assert not any(t.lstrip().startswith(("Nguồn:", "Sources:")) for t in bot_texts), bot_texts
     assert page.locator(".citations").count() == 1
-    titles = page.locator(".citation-card .citation-index").all_inner_texts()
+    titles = page.locator(".citation-card .citation-index").all_text_contents()
     assert titles == [f"Nguồn {i}" for i in range(1, len(titles) + 1)] and 1 <= len(titles) <= 3, titles
 
 
