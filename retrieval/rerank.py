@@ -112,5 +112,9 @@ def score(kind: str, hit: Hit, rank: int, record: TaskRecord | None, query_token
     # the section path says what a passage is about ("Mục tiêu cơ bản đến năm 2025")
     folded = f"{hit.passage.folded} {fold(hit.passage.section)}"
     fuzzy = bool(hit.passage.repaired)
-    return (lexical(query_tokens, folded, idf, fuzzy) + kind_bonus(kind, hit, record)
+    lex = lexical(query_tokens, folded, idf, fuzzy)
+    if record is not None and record.source == "table" and len(record.task.split()) >= 3:
+        # a long row matches many words somewhere; its task cell says what the row is about
+        lex = max(lex, 0.5 * lex + 0.5 * lexical(query_tokens, fold(record.task), idf, fuzzy))
+    return (lex + kind_bonus(kind, hit, record)
             + year_fit(query_years, folded) + 0.05 / (1 + rank))

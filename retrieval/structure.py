@@ -156,7 +156,9 @@ def split_rows(lines: list[Line], table: Table) -> list[tuple[int, int, str]]:
             if current:
                 rows.append(tuple(current))
             current = None
-            expect, last = {"1"}, "0"
+            # numbering restarts at 1 under a group heading, or runs on across it (Vĩnh Phúc
+            # Phụ lục III: ... 40, "II Phát triển kinh tế số", 41 ...)
+            expect = {"1"} | _next_numbers(last)
             continue
         if number is not None and number in expect:
             if current:
