@@ -177,6 +177,10 @@ def record_for(engine, hit: Hit, query_tokens: list[str]) -> TaskRecord | None:
                                    engine.index.corpus.gazetteer, p.section)
     cands = [r for r in plan.records if r.source == "narrative"
              and r.line_start <= p.line_end and r.line_end >= p.line_start]
+    if not cands and p.kind == "text" and p.section:
+        # "7. Phổ cập hóa đơn điện tử": the section's "X chủ trì ..." sentence governs the
+        # target paragraph below it
+        cands = [r for r in plan.records if r.source == "narrative" and r.section == p.section]
     if not cands:
         return None
     return max(cands, key=lambda r: coverage(query_tokens, fold(r.raw or r.task)))
@@ -276,6 +280,10 @@ def compose(engine, turn: Turn, hit: Hit, query_tokens: list[str]) -> tuple[str,
     label = "Theo" if turn.lang == "vi" else "Source:"
     text = f"{head}\n{label} {source}: {quote}" if head else f"{label} {source}: {quote}"
     citation = hit.citation(" ".join(hit.passage.text.split()))
+    if rec is not None and head and (rec.line_end < hit.passage.line_start or rec.line_start > hit.passage.line_end):
+        # the agency came from the section's own "X chủ trì" sentence: quote it too
+        text += (f"\n(Dòng {rec.line_start}–{rec.line_end}: “{' '.join(rec.raw.split())[:300]}”)" if turn.lang == "vi"
+                 else f"\n(Lines {rec.line_start}–{rec.line_end}: “{' '.join(rec.raw.split())[:300]}”)")
     return text.strip(), citation, (rec.to_dict() if rec else None)
 
 
@@ -335,6 +343,9 @@ def answer_question(engine, question: str, history: list[str], plan: str | None)
         text, citation, rec = composed
         answers.append((pid, text))
         citations.append(citation)
+        if rec and not (rec["line_start"] <= citation.line_end and rec["line_end"] >= citation.line_start):
+            citations.append(Citation(pid, engine.plans[pid].title, rec["section"], rec["line_start"],
+                                      rec["line_end"], " ".join(rec["raw"].split())[:600], citation.score))
         citations.extend(h.citation(" ".join(h.passage.text.split())) for h in plan_hits[1:3])
         if rec:
             records.append(rec)
