@@ -3,12 +3,10 @@
 # and the macro F1 (target >= 0.9).  Reports land in artifacts/nlu_cv/.
 #
 #   scripts/nlu_cv.sh [FOLDS]      # default 5 folds
-set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$ROOT"
+source "$(dirname "$0")/common.sh"
+require_venvs "$RASA_PY"
 FOLDS="${1:-5}"
 OUT="$ROOT/artifacts/nlu_cv"
-RASA_PY="$ROOT/.venv-rasa/bin/python"
 rm -rf "$OUT"; mkdir -p "$OUT"
 
 (
