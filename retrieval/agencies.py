@@ -69,7 +69,7 @@ def starts_with_head(folded: str) -> str | None:
 def clean_name(name: str) -> str:
     """Trim enumerators, trailing punctuation and doubled spaces from an agency string."""
     name = _ENUM.sub("", name)
-    name = re.sub(r"\s+", " ", name).strip(" ,;:.-–")
+    name = re.sub(r"\s+", " ", name).strip(" ,;:.-–()")
     return name
 
 
@@ -90,6 +90,19 @@ class Gazetteer:
         # prefer a form with diacritics and capitals ("Sở Thông tin và Truyền thông")
         if have is None or _quality(display) > _quality(have):
             self.names[key] = display
+
+    def drop_fragments(self) -> None:
+        """Forget names that are a cell cut by a line break ("Sở Công" of "Sở Công Thương",
+        "Sở Giao thông" of "Sở Giao thông vận tải"): a short name that is the start of a
+        longer, more often seen one."""
+        keys = list(self.names)
+        for k in keys:
+            longer = [o for o in keys if o != k and o.startswith(k + " ")
+                      and len(o.split()) <= len(k.split()) + 2]
+            if longer and len(k.split()) <= 3 and max(self.counts[o] for o in longer) >= self.counts[k] \
+                    and self.counts[k] < 3:
+                del self.names[k]
+                del self.counts[k]
 
     def display(self, folded_name: str) -> str:
         return self.names.get(folded_name, folded_name)

@@ -35,6 +35,7 @@ class OcrRow:
     start: int          # first line number (1-based)
     end: int
     number: str | None  # the running number read on the row, when one was
+    number_line: int | None = None
 
 
 def _task_start(text: str) -> bool:
@@ -59,28 +60,28 @@ def split_ocr_rows(lines: list[Line], first: int, last: int) -> list[OcrRow]:
     has its number.  A piece with no running number or no task start is the wrapped tail of
     the row above and is merged into it; group headings ("II | ...") and repeated column
     headers close a row."""
-    pieces: list[list] = []   # [start, end, number, has_start]
+    pieces: list[list] = []   # [start, end, number, has_start, kind, number line]
     for n in range(first, last + 1):
         ln = lines[n - 1]
         text = ln.text
         if not text.strip():
             continue
         if _ROMAN_GROUP.match(text) or _is_header(ln.folded):
-            pieces.append([n, n, None, False, "stop"])
+            pieces.append([n, n, None, False, "stop", None])
             continue
         m = _NUM.match(text)
         number = m.group(1) if m and m.group(2).strip() or (m and not m.group(2).strip()) else None
         starts = _task_start(text)
         cur = pieces[-1] if pieces and pieces[-1][4] == "row" else None
         if cur is None or starts or (number and cur[2] is not None):
-            pieces.append([n, n, number, starts, "row"])
+            pieces.append([n, n, number, starts, "row", n if number else None])
         else:
             cur[1] = n
             if number and cur[2] is None:
-                cur[2] = number
+                cur[2], cur[5] = number, n
     rows: list[OcrRow] = []
     prev_row = False
-    for start, end, number, has_start, kind in pieces:
+    for start, end, number, has_start, kind, number_line in pieces:
         if kind == "stop":
             prev_row = False
             continue
@@ -89,9 +90,10 @@ def split_ocr_rows(lines: list[Line], first: int, last: int) -> list[OcrRow]:
             1 for n in range(start, end + 1) if lines[n - 1].text.strip()) >= 2)
         if not complete and prev_row and rows:
             rows[-1].end = end
-            rows[-1].number = rows[-1].number or number
+            if rows[-1].number is None:
+                rows[-1].number, rows[-1].number_line = number, number_line
             continue
-        rows.append(OcrRow(start, end, number))
+        rows.append(OcrRow(start, end, number, number_line))
         prev_row = True
     return rows
 
@@ -135,6 +137,18 @@ class AgencyHit:
     line: int           # line number of the name's first token
     x: float            # horizontal position of that token within its line, 0..1
     score: float
+    words: int = 0      # > 0: only the first `words` words of the name were read
+
+    def display(self, gaz: Gazetteer) -> str:
+        name = gaz.display(self.key)
+        if not self.words:
+            return name
+        # a cut name: two words or fewer missing ("Sở Khoa học và" | "Công nghệ") is the
+        # known name; with more missing only the words read and the next one are given
+        parts = name.split()
+        if len(parts) - self.words <= 2:
+            return name
+        return " ".join(parts[:self.words + 1])
 
 
 def find_agencies(lines: list[Line], start: int, end: int, gaz: Gazetteer,
@@ -161,6 +175,11 @@ def find_agencies(lines: list[Line], start: int, end: int, gaz: Gazetteer,
         if best and best[0] >= min_score:
             score, first = best
             hits.append(AgencyHit(key, toks[first][1], toks[first][2], score * len(parts)))
+        elif len(parts) >= 4:
+            cut = _prefix(parts, toks)
+            if cut:
+                first, n = cut
+                hits.append(AgencyHit(key, toks[first][1], toks[first][2], n - 0.5, words=n))
     # overlapping names: keep the better-scored (longer) one at each starting token
     hits.sort(key=lambda h: -h.score)
     kept: list[AgencyHit] = []
@@ -169,6 +188,19 @@ def find_agencies(lines: list[Line], start: int, end: int, gaz: Gazetteer,
             continue
         kept.append(h)
     return kept
+
+
+def _prefix(parts: list[str], toks: list[tuple[str, int, float]]) -> tuple[int, int] | None:
+    """The longest run of a name's first words (three at least, most of the name) read
+    verbatim on one line: the rest of the name lost to OCR."""
+    best = None
+    for i in range(len(toks)):
+        n = 0
+        while n < len(parts) and i + n < len(toks) and toks[i + n][0] == parts[n] and toks[i + n][1] == toks[i][1]:
+            n += 1
+        if n >= 3 and n >= 0.6 * len(parts) and (best is None or n > best[1]):
+            best = (i, n)
+    return best
 
 
 def _align(parts: list[str], toks: list[tuple[str, int, float]]) -> tuple[float, int] | None:
@@ -262,11 +294,30 @@ def find_deadline(folded: str) -> str | None:
     return found
 
 
-def lead_and_cooperating(hits: list[AgencyHit], lines: list[Line]) -> tuple[str | None, list[str]]:
+def lead_and_cooperating(hits: list[AgencyHit], lines: list[Line]) -> tuple[AgencyHit | None, list[AgencyHit]]:
     """Agencies in column order.  Names in the left part of a full line are inside the task
     text ("... của Trung tâm Phục vụ hành chính công") and are not the lead."""
     def in_task_text(h: AgencyHit) -> bool:
         return h.x < 0.3 and len(lines[h.line - 1].folded.split()) >= 8
     ordered = sorted((h for h in hits if not in_task_text(h)), key=lambda h: h.x)
-    keys = list(dict.fromkeys(h.key for h in ordered))
-    return (keys[0] if keys else None), keys[1:]
+    unique = list({h.key: h for h in reversed(ordered)}.values())[::-1]
+    return (unique[0] if unique else None), unique[1:]
+
+
+def single_column_leads(rows: list[OcrRow], hits: list[list[AgencyHit]]) -> list[AgencyHit | None]:
+    """Leads of a table with one agency column (the indicator tables).  The agency cell is
+    centred on the row's number line, so the name read nearest that line is the lead; a
+    name read below it that is not the lead starts the next row's cell when that row has
+    none of its own ("Ngân hàng Nhà" above "3 | Tỷ lệ giao dịch ... nước" / "Khu vực 4")."""
+    leads: list[AgencyHit | None] = []
+    spill: AgencyHit | None = None
+    for row, found in zip(rows, hits, strict=True):
+        anchor = row.number_line or row.start
+        ordered = sorted(found, key=lambda h: (abs(h.line - anchor), -h.score))
+        lead = ordered[0] if ordered else spill
+        if ordered and spill is not None and ordered[0].line > anchor and not any(h.line <= anchor for h in found):
+            lead = spill
+        leads.append(lead)
+        below = [h for h in found if h is not lead and h.line > anchor and h.key != (lead.key if lead else None)]
+        spill = below[-1] if below else None
+    return leads

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from .agencies import SPLIT_AGENCIES, Gazetteer, clean_name, is_agency_start, starts_with_head, subject_before
 from .models import Line, PlanMeta, TaskRecord
 from .normalize import fold
-from .ocr_table import find_agencies, find_deadline, lead_and_cooperating, split_ocr_rows
+from .ocr_table import find_agencies, find_deadline, lead_and_cooperating, single_column_leads, split_ocr_rows
 
 _ROMAN = "I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII"
 _H_ROMAN = re.compile(rf"^\s*({_ROMAN})[.\s|]\s*(\S.*)$")
@@ -454,21 +454,23 @@ def ocr_table_records(plan: Plan, table: Table, gaz: Gazetteer, ocr_display=None
     """Records of an OCR table, read row by row with the column-aware agency matcher."""
     out = []
     group = ""
-    for row in split_ocr_rows(plan.lines, table.line_start, table.line_end):
+    rows = split_ocr_rows(plan.lines, table.line_start, table.line_end)
+    all_hits = [find_agencies(plan.lines, r.start, r.end, gaz) for r in rows]
+    single = single_column_leads(rows, all_hits) if "cooperating" not in table.columns else None
+    for i, row in enumerate(rows):
         table.rows.append((row.start, row.end))
         group = _group_before(plan.lines, table, row.start) or group
         if ocr_display:
             group = ocr_display(group, fold(group)) if group else group
         section = " › ".join(p for p in (plan.section_of[table.line_start - 1].split(" › ")[0], group) if p)
         folded = plan.folded(row.start, row.end)
-        hits = find_agencies(plan.lines, row.start, row.end, gaz)
-        lead, coop = lead_and_cooperating(hits, plan.lines)
-        if "cooperating" not in table.columns:
-            coop = []
+        lead, coop = lead_and_cooperating(all_hits[i], plan.lines)
+        if single is not None:
+            lead, coop = single[i], []
         deadline = find_deadline(folded) if "deadline" in table.columns else None
         raw = " ".join(plan.lines[n - 1].text.strip() for n in range(row.start, row.end + 1) if plan.lines[n - 1].text.strip())
-        out.append(TaskRecord(plan.meta.id, folded, gaz.display(lead) if lead else None,
-                              [gaz.display(k) for k in coop], deadline, None, None, section,
+        out.append(TaskRecord(plan.meta.id, folded, lead.display(gaz) if lead else None,
+                              [h.display(gaz) for h in coop], deadline, None, None, section,
                               row.start, row.end, "table", raw))
     return out
 
@@ -509,4 +511,5 @@ def learn_gazetteer(plans_lines: list[tuple[PlanMeta, list[Line]]]) -> Gazetteer
                     if kind == "agency":
                         for part in SPLIT_AGENCIES.split(cell):
                             gaz.add(part)
+    gaz.drop_fragments()
     return gaz
