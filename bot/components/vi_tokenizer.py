@@ -36,6 +36,12 @@ def _syllables(text: str) -> list[tuple[str, int, int]]:
     return [(m.group(), m.start(), m.end()) for m in _SYLLABLE.finditer(text)]
 
 
+def fold(word: str) -> str:
+    """Lower case without diacritics ("Hóa_Đơn" -> "hoa_don")."""
+    word = unicodedata.normalize("NFD", word.replace("Đ", "D").replace("đ", "d"))
+    return "".join(c for c in word if unicodedata.category(c) != "Mn").lower()
+
+
 def segment(text: str, *, split_compounds: bool = False) -> list[tuple[str, int, int]]:
     """Split `text` into (word, start, end): syllables joined with "_", offsets into `text`.
 
@@ -103,8 +109,11 @@ class VietnameseTokenizer(Tokenizer):
         split = bool(self._config.get("split_compounds", False))
         tokens = []
         for word, start, end in segment(text, split_compounds=split):
-            # The span covers the original characters, spaces between syllables included.
-            tokens.append(Token(unicodedata.normalize("NFC", word), start, end))
+            # The span covers the original characters, spaces between syllables included.  The
+            # lemma (what the count-vector featurizers read) is folded, so "hóa_đơn" and a
+            # user's unaccented "hoa_don" share features; the text keeps its diacritics.
+            word = unicodedata.normalize("NFC", word)
+            tokens.append(Token(word, start, end, lemma=fold(word)))
         if not tokens and text.strip():
             tokens = [Token(text.strip(), text.find(text.strip()))]
         return self._apply_token_pattern(tokens)

@@ -27,6 +27,14 @@ class TestVietnameseTokenizer:
         assert "Phú_Thọ" in words and "chủ_trì" in words and any("điện_tử" in w for w in words)
         assert all(" " not in w for w in words)
 
+    def test_lemma_folded_for_the_featurizers(self, tokenizer):
+        # the count vectors read lemmas: accented and unaccented spellings share features
+        toks = tokenizer.tokenize(Message({"text": "Hóa đơn điện tử ở Đắk Lắk"}), "text")
+        assert all(t.lemma == t.lemma.lower() and t.lemma.isascii() for t in toks)
+        assert any(t.text != t.lemma for t in toks)  # the text keeps its diacritics
+        plain = tokenizer.tokenize(Message({"text": "hoa don dien tu o dak lak"}), "text")
+        assert {t.lemma for t in plain} <= {part for t in toks for part in t.lemma.split("_")}
+
     def test_offsets_cover_the_original_text(self, tokenizer):
         text = "Ở Vĩnh Phúc thì ai chủ trì?"
         for word, start, end in tokens(tokenizer, text):
