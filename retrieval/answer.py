@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .glossary import expand_english
+from .glossary import expand_abbreviations, expand_english
 from .models import Answer, Citation, Hit, TaskRecord
 from .normalize import fold
 from .rerank import score as rerank_score
@@ -91,6 +91,8 @@ class Turn:
 
 
 def resolve(engine, question: str, history: list[str], plan: str | None) -> Turn:
+    question = expand_abbreviations(question)
+    history = [expand_abbreviations(h) for h in history]
     lang = detect_lang(question)
     kind = detect_kind(question)
     found = engine.detect(question)
@@ -177,6 +179,12 @@ def record_for(engine, hit: Hit, query_tokens: list[str]) -> TaskRecord | None:
                                    engine.index.corpus.gazetteer, p.section)
     cands = [r for r in plan.records if r.source == "narrative"
              and r.line_start <= p.line_end and r.line_end >= p.line_start]
+    if not cands and p.kind == "text" and p.section:
+        # "Sở Giáo dục và Đào tạo chủ trì triển khai các nhiệm vụ nêu tại mục 5.2 phần II"
+        m = re.match(r"^\s*(\d{1,2}\.\d{1,2})\.?\s", p.section.split(" › ")[-1])
+        if m:
+            ref = re.compile(rf"\bmục {re.escape(m.group(1))}\b(?!\.\d)")
+            cands = [r for r in plan.records if r.source == "narrative" and ref.search(r.raw)]
     if not cands and p.kind == "text" and p.section:
         # "7. Phổ cập hóa đơn điện tử": the section's "X chủ trì ..." sentence governs the
         # target paragraph below it
@@ -325,7 +333,7 @@ def answer_question(engine, question: str, history: list[str], plan: str | None)
     hits = engine.searcher.search(topic or turn.query, turn.plans or None, k=12)
     if not hits:
         return decline(engine, turn, "no matching passage" if turn.lang == "en" else "không tìm thấy đoạn phù hợp")
-    topic_q = expand_english(turn.query) if turn.lang == "en" else turn.query
+    topic_q = f"{expand_english(turn.query)} {_vietnamese_words(turn.query)}" if turn.lang == "en" else turn.query
     hits = rerank(engine, turn, hits, topic_tokens(topic_q, _plan_words(engine)) or qtok)
     groups = _by_plan(hits) if not turn.plans else {hits[0].passage.plan: hits}
     answers, citations, records = [], [], []
@@ -364,6 +372,13 @@ def answer_question(engine, question: str, history: list[str], plan: str | None)
     return Answer(body, True, turn.kind, plan_id, _dedupe(citations), records, turn.lang)
 
 
+def _vietnamese_words(text: str) -> str:
+    """Vietnamese names typed inside an English question ("the 'Công dân số Phú Thọ' app")."""
+    quoted = re.findall(r"[\'\"‘“]([^\'\"’”]{3,80})[\'\"’”]", text)
+    accented = re.findall(r"\b\w*[^\x00-\x7f]\w*\b", text)
+    return " ".join(quoted + accented)
+
+
 def rerank(engine, turn: Turn, hits: list[Hit], topic_tokens: list[str]) -> list[Hit]:
     """Hits reordered by how well each answers this kind of question (see rerank.py);
     the new score replaces the fused search score so plans can be compared on it."""
@@ -371,10 +386,17 @@ def rerank(engine, turn: Turn, hits: list[Hit], topic_tokens: list[str]) -> list
     # a year that only names the plan ("kế hoạch Phú Thọ 2026") says nothing about the task
     plan_years = {str(engine.plans[p].year) for p in (turn.plans or []) if engine.plans[p].year}
     years = {t for t in topic_tokens if re.fullmatch(r"20[2-4]\d", t)} - plan_years
+    gaz = engine.index.corpus.gazetteer
+    named = {k for _, k in gaz.find(fold(turn.query))}
     scored = []
     for rank, h in enumerate(hits):
         rec = record_for(engine, h, topic_tokens)
         s = rerank_score(turn.kind, h, rank, rec, topic_tokens, idf, years)
+        if named:
+            # "Sở Nội vụ phối hợp với sở nào ...": passages of that agency's task or section
+            theirs = {fold(a) for a in ([rec.lead] + rec.cooperating if rec and rec.lead else [])}
+            if named & theirs or any(k in fold(h.passage.section) for k in named):
+                s += 0.08
         scored.append(Hit(h.passage, s, h.scores))
     scored.sort(key=lambda h: -h.score)
     return scored

@@ -66,3 +66,27 @@ _RE = re.compile(r"\b(" + "|".join(re.escape(p) for p in _PATTERNS) + r")\b", re
 def expand_english(question: str) -> str:
     """The Vietnamese terms behind the English ones in a question, space-joined."""
     return " ".join(dict.fromkeys(GLOSSARY[m.group(1).lower()] for m in _RE.finditer(question)))
+
+
+# Abbreviations of Vietnamese provincial administration, as officials type them.
+ABBREVIATIONS: dict[str, str] = {
+    "KH&CN": "Khoa học và Công nghệ", "KHCN": "Khoa học và Công nghệ",
+    "KH&ĐT": "Kế hoạch và Đầu tư", "KHĐT": "Kế hoạch và Đầu tư", "KH&DT": "Kế hoạch và Đầu tư",
+    "TT&TT": "Thông tin và Truyền thông", "TTTT": "Thông tin và Truyền thông",
+    "NN&PTNT": "Nông nghiệp và Phát triển nông thôn", "NNPTNT": "Nông nghiệp và Phát triển nông thôn",
+    "GD&ĐT": "Giáo dục và Đào tạo", "GDĐT": "Giáo dục và Đào tạo", "GD&DT": "Giáo dục và Đào tạo",
+    "LĐTB&XH": "Lao động, Thương binh và Xã hội", "LĐ-TB&XH": "Lao động, Thương binh và Xã hội",
+    "VHTTDL": "Văn hóa, Thể thao và Du lịch", "VH-TT&DL": "Văn hóa, Thể thao và Du lịch",
+    "TN&MT": "Tài nguyên và Môi trường", "TNMT": "Tài nguyên và Môi trường",
+    "GTVT": "Giao thông vận tải", "NHNN": "Ngân hàng Nhà nước", "CĐS": "chuyển đổi số",
+    "TTHC": "thủ tục hành chính", "CSDL": "cơ sở dữ liệu", "CNTT": "công nghệ thông tin",
+    "DVCTT": "dịch vụ công trực tuyến", "TMĐT": "thương mại điện tử", "HTX": "hợp tác xã",
+}
+_ABBR = re.compile(r"(?<![\w&])(" + "|".join(re.escape(a) for a in sorted(ABBREVIATIONS, key=len, reverse=True))
+                   + r")(?![\w&])", re.I)
+
+
+def expand_abbreviations(text: str) -> str:
+    """ "Sở KH&CN" -> "Sở Khoa học và Công nghệ", so the name meets the plans' spelling."""
+    table = {k.lower(): v for k, v in ABBREVIATIONS.items()}
+    return _ABBR.sub(lambda m: table[m.group(1).lower()], text)
