@@ -167,6 +167,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="seconds into the run to force a rebuild (default: half way; <0 for none)")
     ap.add_argument("--timeout", type=float, default=60, help="per-message timeout, s (default 60)")
     ap.add_argument("--questions", type=Path, default=ROOT / "eval" / "dev.jsonl")
+    ap.add_argument("--keep-alive", type=float, default=30,
+                    help="SANIC_KEEP_ALIVE_TIMEOUT for Rasa and the action server, s (default 30; Sanic's own "
+                         "default 5 closes connections a busy Rasa has opened but not written to yet)")
+    ap.add_argument("--warmup", type=float, default=20,
+                    help="seconds of load before the 'start' memory sample (default 20: imports, caches)")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args(argv)
     rebuild_at = args.duration / 2 if args.rebuild_at is None else (None if args.rebuild_at < 0 else args.rebuild_at)
@@ -174,18 +179,33 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="cds-soak-"))
     corpus, data = copy_data(tmp)
     stack = Stack(prefix="soak")
+    if args.keep_alive > 0:
+        # Sanic reads SANIC_* from the environment: the action server and Rasa both inherit it
+        os.environ["SANIC_KEEP_ALIVE_TIMEOUT"] = str(int(args.keep_alive))
     stack.retrieval.env.update({"CDS_ADMIN_API_KEY": ADMIN_KEY, "CDS_CORPUS_DIR": str(corpus),
                                 "CDS_DATA_DIR": str(data), "CDS_RATE_LIMIT_PER_MINUTE": "0"})
     print("starting the stack (logs: artifacts/logs/soak-*.log) ...", file=sys.stderr)
     try:
         stack.start()
         procs = {"retrieval service": stack.retrieval, "action server": stack.actions, "rasa": stack.rasa}
-        rss_start = {name: rss_kib(s.proc.pid) for name, s in procs.items()}
+        rss_ready = {name: rss_kib(s.proc.pid) for name, s in procs.items()}
         soak = Soak(stack.rasa_url, stack.service_url, conversations(args.questions), args.users, args.duration,
                     args.think, rebuild_at, args.timeout)
         print(f"soak: {args.users} conversations for {args.duration:.0f} s, rebuild at "
               f"{'-' if rebuild_at is None else f'{rebuild_at:.0f} s'} ...", file=sys.stderr)
-        elapsed = asyncio.run(soak.run())
+        rss_start: dict[str, int] = {}
+
+        async def sample_after_warmup() -> None:
+            await asyncio.sleep(min(args.warmup, args.duration))
+            rss_start.update({name: rss_kib(s.proc.pid) for name, s in procs.items()})
+
+        async def run_all() -> float:
+            sampler = asyncio.create_task(sample_after_warmup())
+            elapsed = await soak.run()
+            await sampler
+            return elapsed
+
+        elapsed = asyncio.run(run_all())
         alive = {name: s.proc is not None and s.proc.poll() is None for name, s in procs.items()}
         rss_end = {name: rss_kib(s.proc.pid) if alive[name] else 0 for name, s in procs.items()}
     finally:
@@ -202,8 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         "p50_ms": round(percentile(soak.latencies, 0.50), 1), "p95_ms": round(percentile(soak.latencies, 0.95), 1),
         "p99_ms": round(percentile(soak.latencies, 0.99), 1), "max_ms": round(max(soak.latencies, default=0), 1),
         "rebuild": soak.rebuild, "alive_at_end": alive,
-        "rss_mib": {n: {"start": round(rss_start[n] / 1024, 1), "end": round(rss_end[n] / 1024, 1),
-                        "growth_pct": round(growth[n], 1)} for n in procs},
+        "rss_mib": {n: {"ready": round(rss_ready[n] / 1024, 1), "start": round(rss_start[n] / 1024, 1),
+                        "end": round(rss_end[n] / 1024, 1), "growth_pct": round(growth[n], 1)} for n in procs},
     }
     print(f"messages {total} in {elapsed:.0f} s ({figures['throughput_msg_s']}/s), errors {errors} "
           f"{dict(soak.errors) or ''}")
@@ -212,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"rebuild: {soak.rebuild or 'not triggered'}")
     for n in procs:
         r = figures["rss_mib"][n]
-        print(f"RSS {n:17s} start {r['start']:7.1f} MiB  end {r['end']:7.1f} MiB  ({r['growth_pct']:+.1f}%)"
+        print(f"RSS {n:17s} ready {r['ready']:7.1f}  start (after {args.warmup:.0f} s) {r['start']:7.1f}  "
+              f"end {r['end']:7.1f} MiB  (start->end {r['growth_pct']:+.1f}%)"
               f"{'' if alive[n] else '  DIED'}")
     if args.json:
         args.json.write_text(json.dumps(figures, ensure_ascii=False, indent=1), encoding="utf-8")
