@@ -45,6 +45,8 @@ def chunk(plan: Plan, restore=None) -> list[Passage]:
                 runs.append([n])
         windows = [run[i:i + WINDOW] for run in runs for i in range(0, max(1, len(run) - 1), WINDOW_STRIDE)]
         for window in windows:
+            if all(_is_header_line(plan.lines[n - 1].folded) for n in window):
+                continue        # a column header repeated on a new page: nothing to retrieve
             start, end = window[0], window[-1]
             owner = row_owner.get(start)
             section = plan.records[owner].section if owner is not None else plan.section_of[start - 1]
@@ -85,6 +87,11 @@ def chunk(plan: Plan, restore=None) -> list[Passage]:
             passages.append(_passage(plan, start, end, text, plan.section_of[start - 1], "text", restore=restore))
     passages.sort(key=lambda x: (x.line_start, x.line_end))
     return passages
+
+
+def _is_header_line(folded: str) -> bool:
+    return any(h in folded for h in ("co quan chu tri", "ket qua thoi han", "thoi han hoan thanh", "nhiem vu co quan",
+                                      "co quan phoi hop")) or len(folded.split()) <= 3
 
 
 def _split_long(plan: Plan, numbers: list[int]) -> list[tuple[int, int]]:
