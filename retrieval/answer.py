@@ -239,6 +239,18 @@ def _record_line(rec: TaskRecord | None, kind: str, lang: str) -> str:
     return line
 
 
+def _partners_line(engine, sentence: str, lang: str) -> str:
+    """ "- Phối hợp với Sở Khoa học và Công nghệ trong việc ..." -> the partners named."""
+    folded = fold(sentence)
+    if "phoi hop" not in folded:
+        return ""
+    gaz = engine.index.corpus.gazetteer
+    names = list(dict.fromkeys(gaz.display(k) for _, k in gaz.find(folded.split("phoi hop", 1)[1])))
+    if not names:
+        return ""
+    return (f"Phối hợp với: {'; '.join(names)}." if lang == "vi" else f"Cooperating with: {'; '.join(names)}.")
+
+
 def _budget_text(rec: TaskRecord | None, quote: str, lang: str) -> str | None:
     vals = (rec.budget or {}).get("values") if rec else None
     if vals:
@@ -267,6 +279,8 @@ def compose(engine, turn: Turn, hit: Hit, query_tokens: list[str]) -> tuple[str,
     head = ""
     if turn.kind in ("lead", "cooperate"):
         head = _record_line(rec, turn.kind, turn.lang)
+        if not head and turn.kind == "cooperate":
+            head = _partners_line(engine, readable or raw, turn.lang)
     elif turn.kind == "deadline" and rec and rec.deadline:
         head = (f"Thời hạn: {rec.deadline}." if turn.lang == "vi" else f"Deadline: {rec.deadline}.")
         if rec.lead:

@@ -79,7 +79,9 @@ def kind_bonus(kind: str, hit: Hit, record: TaskRecord | None) -> float:
     if kind in ("lead", "cooperate"):
         if record is not None and record.lead:
             return 0.2 if kind == "lead" or record.cooperating else 0.08
-        return 0.0 if "chu tri" in hit.passage.folded else -0.15
+        if "chu tri" in hit.passage.folded or kind == "cooperate" and "phoi hop" in hit.passage.folded:
+            return 0.0
+        return -0.15
     if kind == "deadline":
         if record is not None and record.deadline:
             return 0.12
