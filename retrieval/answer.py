@@ -386,6 +386,15 @@ def answer_question(engine, question: str, history: list[str], plan: str | None)
     return Answer(body, True, turn.kind, plan_id, _dedupe(citations), records, turn.lang)
 
 
+def rerank_for_search(engine, query: str, plans: list[str], hits: list[Hit]) -> list[Hit]:
+    """Search results in the order the answer stage would read them."""
+    turn = resolve(engine, query, [], None)
+    turn.plans = plans
+    qtok = content_tokens(turn.query, _plan_words(engine))
+    topic_q = f"{expand_english(turn.query)} {_vietnamese_words(turn.query)}" if turn.lang == "en" else turn.query
+    return rerank(engine, turn, hits, topic_tokens(topic_q, _plan_words(engine)) or qtok)
+
+
 def _vietnamese_words(text: str) -> str:
     """Vietnamese names typed inside an English question ("the 'Công dân số Phú Thọ' app")."""
     quoted = re.findall(r"[\'\"‘“]([^\'\"’”]{3,80})[\'\"’”]", text)

@@ -96,9 +96,13 @@ class Engine:
                detect: bool = True) -> list[Hit]:
         self.check_plan(plan)
         plans = [plan] if plan else (self.detect(query).plans if detect else [])
-        if detect and plans:
-            query = self.topic(query) or query
-        return self.searcher.search(query, plans or None, k, method)
+        topic = (self.topic(query) or query) if detect and plans else query
+        if method != "hybrid":
+            return self.searcher.search(topic, plans or None, k, method)
+        # the project's search: fused candidates, then the answer-aware rerank (rerank.py)
+        from .answer import rerank_for_search
+        hits = self.searcher.search(topic, plans or None, max(k, 20), method)
+        return rerank_for_search(self, query, plans, hits)[:k]
 
     def ask(self, question: str, history: list[str] | tuple[str, ...] = (), plan: str | None = None) -> Answer:
         from .answer import answer_question

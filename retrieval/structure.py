@@ -465,6 +465,11 @@ def ocr_table_records(plan: Plan, table: Table, gaz: Gazetteer, ocr_display=None
         section = " › ".join(p for p in (plan.section_of[table.line_start - 1].split(" › ")[0], group) if p)
         folded = plan.folded(row.start, row.end)
         lead, coop = lead_and_cooperating(all_hits[i], plan.lines)
+        if lead is None and i > 0 and single is None:
+            # the agency cells began on the line above the task cell (taller cells are
+            # centred higher): read the previous row's last line
+            above = [h for h in all_hits[i - 1] if h.line >= row.start - 2]
+            lead, coop = lead_and_cooperating(above, plan.lines)
         if single is not None:
             lead, coop = single[i], []
         deadline = find_deadline(folded) if "deadline" in table.columns else None
