@@ -298,7 +298,12 @@ def lead_and_cooperating(hits: list[AgencyHit], lines: list[Line]) -> tuple[Agen
     """Agencies in column order.  Names in the left part of a full line are inside the task
     text ("... của Trung tâm Phục vụ hành chính công") and are not the lead."""
     def in_task_text(h: AgencyHit) -> bool:
-        return h.x < 0.3 and len(lines[h.line - 1].folded.split()) >= 8
+        words = lines[h.line - 1].folded.split()
+        if h.x >= 0.3 or len(words) < 8:
+            return False
+        # words of the task to its left (OCR junk of one or two letters does not count)
+        before = words[:max(0, round(h.x * len(words)))]
+        return sum(len(w) >= 3 for w in before) >= 3
     ordered = sorted((h for h in hits if not in_task_text(h)), key=lambda h: h.x)
     unique = list({h.key: h for h in reversed(ordered)}.values())[::-1]
     return (unique[0] if unique else None), unique[1:]
