@@ -217,8 +217,23 @@ def _cleanup(data: Path, keep: Path, spare: int = 1) -> None:
     for d in olds[:-spare] if spare else olds:
         shutil.rmtree(d, ignore_errors=True)
     for d in data.glob(".build-*"):
-        if time.time() - d.stat().st_mtime > 3600:
+        if time.time() - d.stat().st_mtime > 3600 or not _builder_alive(d.name):
             shutil.rmtree(d, ignore_errors=True)
+
+
+def _builder_alive(name: str) -> bool:
+    """A build dir is named .build-<stamp>-<pid>-<ns>: is the process that writes it running?
+    (A build killed with SIGKILL leaves its dir behind; nothing will ever finish it.)"""
+    parts = name.split("-")
+    if len(parts) < 4 or not parts[2].isdigit():
+        return True
+    try:
+        os.kill(int(parts[2]), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
 
 
 @dataclass

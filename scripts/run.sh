@@ -73,10 +73,11 @@ start() {  # name, log file, command...
 start retrieval "$LOG_DIR/retrieval.log" \
     "$PY" -m retrieval serve --host "$HOST" --port "$RETRIEVAL_PORT"
 start actions "$LOG_DIR/actions.log" \
-    env SANIC_HOST="$HOST" "$RASA_PY" -m rasa_sdk --actions actions --port "$ACTIONS_PORT"
+    env SANIC_HOST="$HOST" SANIC_KEEP_ALIVE_TIMEOUT=30 "$RASA_PY" -m rasa_sdk --actions actions --port "$ACTIONS_PORT"
 # Never --enable-api without auth (CVE-2024-49375): only the channels' webhooks are served.
+# Sanic's 5 s keep-alive makes a busy Rasa write to closing connections (bench/soak.py): 30 s.
 start rasa "$LOG_DIR/rasa.log" \
-    bash -c 'cd bot && exec "$0" -m rasa run --model "$1" --endpoints endpoints.yml --credentials "$6" --interface "$2" --port "$3" --cors "$4" "http://localhost:$5"' \
+    env SANIC_KEEP_ALIVE_TIMEOUT=30 bash -c 'cd bot && exec "$0" -m rasa run --model "$1" --endpoints endpoints.yml --credentials "$6" --interface "$2" --port "$3" --cors "$4" "http://localhost:$5"' \
     "$RASA_PY" "$MODEL" "$HOST" "$RASA_PORT" "$RETRIEVAL_URL" "$RETRIEVAL_PORT" "$CREDENTIALS"
 
 # wait_until NAME PID-INDEX WHAT COMMAND...: retry COMMAND until it succeeds, the service dies

@@ -35,6 +35,9 @@ PY = ROOT / ".venv" / "bin" / "python"
 RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
 LOGS = ROOT / "artifacts" / "logs"
 HOST = "127.0.0.1"
+# Sanic closes idle connections after 5 s by default; a busy Rasa then writes to a closing
+# connection of the action server (bench/soak.py found it). Same value as scripts/run.sh.
+KEEP_ALIVE = "30"
 
 # A question that runs the whole answer path; asked once before the stack counts as ready.
 WARM_UP_QUESTION = "Kế hoạch chuyển đổi số tỉnh Gia Lai"
@@ -146,7 +149,7 @@ class Stack:
         self.actions = Service(
             f"{prefix}-actions",
             [str(RASA_PY), "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)], ROOT,
-            {"SANIC_HOST": HOST, "CDS_RETRIEVAL_URL": self.service_url, "CDS_PUBLIC_URL": self.service_url,
+            {"SANIC_HOST": HOST, "SANIC_KEEP_ALIVE_TIMEOUT": KEEP_ALIVE, "CDS_RETRIEVAL_URL": self.service_url, "CDS_PUBLIC_URL": self.service_url,
              "CDS_FEEDBACK_DB": str(self.feedback_db)},
             _http_ok(f"{self.action_url}/health"))
         self.rasa: Service | None = None
@@ -210,7 +213,8 @@ class Stack:
 
     # -- life cycle ---------------------------------------------------------------------------
     def _rasa_service(self) -> Service:
-        env = {"CDS_ACTION_URL": f"{self.action_url}/webhook", "CDS_TRACKER_DIALECT": "sqlite",
+        env = {"SANIC_KEEP_ALIVE_TIMEOUT": KEEP_ALIVE,
+               "CDS_ACTION_URL": f"{self.action_url}/webhook", "CDS_TRACKER_DIALECT": "sqlite",
                "CDS_TRACKER_DB": str(self.tracker_db), "CDS_TRACKER_URL": "", "CDS_PUBLIC_URL": self.service_url}
         credentials = "credentials.yml"
         if self.channels:

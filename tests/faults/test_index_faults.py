@@ -110,10 +110,6 @@ def test_kill_9_mid_rebuild_previous_index_serves_on_restart(copy, tmp_path):
         service.stop()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "retrieval/index.py _cleanup() removes .build-* dirs only when older than an hour, so the dir of "
-    "a build killed mid-way stays until then. Fix: in _cleanup, also remove a .build-<stamp>-<pid>-* dir "
-    "whose <pid> is not a running process (os.kill(pid, 0) raises ProcessLookupError)."))
 def test_dead_builds_partial_dir_is_cleaned_by_the_next_build(copy, tmp_path):
     corpus, data = copy
     # what a build killed by SIGKILL leaves: .build-<stamp>-<pid>-<ns> of a process that is gone
