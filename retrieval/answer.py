@@ -386,6 +386,10 @@ def answer_question(engine, question: str, history: list[str], plan: str | None)
     return Answer(body, True, turn.kind, plan_id, _dedupe(citations), records, turn.lang)
 
 
+_SIGNER_Q = re.compile(r"\b(ai ky|nguoi ky|ky ban hanh|who signed|signed by|signatory)\b")
+_SIGNATURE = re.compile(r"\b(kt|tm) (chu tich|uy ban nhan dan)\b|\bpho chu tich\b")
+
+
 def rerank_for_search(engine, query: str, plans: list[str], hits: list[Hit]) -> list[Hit]:
     """Search results in the order the answer stage would read them."""
     turn = resolve(engine, query, [], None)
@@ -411,10 +415,13 @@ def rerank(engine, turn: Turn, hits: list[Hit], topic_tokens: list[str]) -> list
     years = {t for t in topic_tokens if re.fullmatch(r"20[2-4]\d", t)} - plan_years
     gaz = engine.index.corpus.gazetteer
     named = {k for _, k in gaz.find(fold(turn.query))}
+    signer = bool(_SIGNER_Q.search(fold(turn.query)))
     scored = []
     for rank, h in enumerate(hits):
         rec = record_for(engine, h, topic_tokens)
         s = rerank_score(turn.kind, h, rank, rec, topic_tokens, idf, years)
+        if signer and _SIGNATURE.search(h.passage.folded):
+            s += 0.3        # "ai ký kế hoạch": the signature block ("KT. CHỦ TỊCH / PHÓ CHỦ TỊCH")
         if named:
             # "Sở Nội vụ phối hợp với sở nào ...": passages of that agency's task or section
             theirs = {fold(a) for a in ([rec.lead] + rec.cooperating if rec and rec.lead else [])}
