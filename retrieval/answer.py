@@ -366,8 +366,10 @@ def answer_question(engine, question: str, history: list[str], plan: str | None)
         answers.append((pid, text))
         citations.append(citation)
         if rec and not (rec["line_start"] <= citation.line_end and rec["line_end"] >= citation.line_start):
-            citations.append(Citation(pid, engine.plans[pid].title, rec["section"], rec["line_start"],
-                                      rec["line_end"], " ".join(rec["raw"].split())[:600], citation.score))
+            own = Citation(pid, engine.plans[pid].title, rec["section"], rec["line_start"],
+                           rec["line_end"], " ".join(rec["raw"].split())[:600], citation.score)
+            # for "who" questions the sentence naming the agency is the evidence to open first
+            citations.insert(len(citations) - 1 if turn.kind in ("lead", "cooperate") else len(citations), own)
         citations.extend(h.citation(" ".join(h.passage.text.split())) for h in plan_hits[1:3])
         if rec:
             records.append(rec)
