@@ -13,6 +13,7 @@ from .glossary import expand_abbreviations, expand_english
 from .models import Answer, Citation, Hit, TaskRecord
 from .normalize import fold
 from .rerank import score as rerank_score
+from .structure import ocr_window_record
 from .tokenize import QUERY_STOP
 
 # --- question analysis ----------------------------------------------------------------
@@ -172,11 +173,10 @@ def record_for(engine, hit: Hit, query_tokens: list[str]) -> TaskRecord | None:
         return plan.records[p.record]
     if p.kind == "row" and plan.meta.ocr:
         # an OCR table window: read its agencies and date the way OCR rows are read
-        from .structure import _ocr_row_record
         table = next((t for t in plan.tables if t.line_start <= p.line_start <= t.line_end), None)
         if table is not None:
-            return _ocr_row_record(plan, table, p.line_start, p.line_end, " ".join(p.text.split()),
-                                   engine.index.corpus.gazetteer, p.section)
+            return ocr_window_record(plan, table, p.line_start, p.line_end, engine.index.corpus.gazetteer,
+                                     p.section)
     cands = [r for r in plan.records if r.source == "narrative"
              and r.line_start <= p.line_end and r.line_end >= p.line_start]
     if not cands and p.kind == "text" and p.section:
@@ -195,10 +195,6 @@ def record_for(engine, hit: Hit, query_tokens: list[str]) -> TaskRecord | None:
 
 
 # --- composing ---------------------------------------------------------------------------
-
-_EN_KIND = {"lead": "Lead agency", "cooperate": "Cooperating units", "deadline": "Deadline",
-            "target": "Target", "budget": "Budget", "fact": "Answer"}
-
 
 def _quote(engine, hit: Hit, query_tokens: list[str], kind: str) -> tuple[str, str]:
     """(quote as printed, readable form): OCR text is quoted raw, with its repaired reading."""
@@ -340,15 +336,12 @@ def answer_question(engine, question: str, history: list[str], plan: str | None)
         agg = _aggregate(engine, turn)
         if agg:
             return agg
-    qtok = content_tokens(turn.query, _plan_words(engine))
-    if turn.lang == "en":
-        qtok = content_tokens(expand_english(turn.query), _plan_words(engine)) or qtok
+    qtok, topic_toks = _query_tokens(engine, turn)
     topic = engine.topic(turn.query) if turn.plans else turn.query
     hits = engine.searcher.search(topic or turn.query, turn.plans or None, k=12)
     if not hits:
         return decline(engine, turn, "no matching passage" if turn.lang == "en" else "không tìm thấy đoạn phù hợp")
-    topic_q = f"{expand_english(turn.query)} {_vietnamese_words(turn.query)}" if turn.lang == "en" else turn.query
-    hits = rerank(engine, turn, hits, topic_tokens(topic_q, _plan_words(engine)) or qtok)
+    hits = rerank(engine, turn, hits, topic_toks)
     groups = _by_plan(hits) if not turn.plans else {hits[0].passage.plan: hits}
     answers, citations, records = [], [], []
     top = hits[0].score
@@ -396,9 +389,18 @@ def rerank_for_search(engine, query: str, plans: list[str], hits: list[Hit]) -> 
     """Search results in the order the answer stage would read them."""
     turn = resolve(engine, query, [], None)
     turn.plans = plans
-    qtok = content_tokens(turn.query, _plan_words(engine))
+    return rerank(engine, turn, hits, _query_tokens(engine, turn)[1])
+
+
+def _query_tokens(engine, turn: Turn) -> tuple[list[str], list[str]]:
+    """(content words for coverage checks, topic words for reranking).  English questions
+    are matched through their Vietnamese glossary terms and any Vietnamese names typed."""
+    drop = _plan_words(engine)
+    qtok = content_tokens(turn.query, drop)
+    if turn.lang == "en":
+        qtok = content_tokens(expand_english(turn.query), drop) or qtok
     topic_q = f"{expand_english(turn.query)} {_vietnamese_words(turn.query)}" if turn.lang == "en" else turn.query
-    return rerank(engine, turn, hits, topic_tokens(topic_q, _plan_words(engine)) or qtok)
+    return qtok, topic_tokens(topic_q, drop) or qtok
 
 
 def _vietnamese_words(text: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from .models import Passage
+from .ocr_table import is_column_header
 from .structure import Plan, heading_level
 
 _STARTS_PARA = re.compile(r"^\s*([-+•*–]|[a-zđ]\)|\d{1,2}(\.\d{1,2})*\.?\s)")
@@ -90,8 +91,7 @@ def chunk(plan: Plan, restore=None) -> list[Passage]:
 
 
 def _is_header_line(folded: str) -> bool:
-    return any(h in folded for h in ("co quan chu tri", "ket qua thoi han", "thoi han hoan thanh", "nhiem vu co quan",
-                                      "co quan phoi hop")) or len(folded.split()) <= 3
+    return is_column_header(folded) or len(folded.split()) <= 3
 
 
 def _split_long(plan: Plan, numbers: list[int]) -> list[tuple[int, int]]:

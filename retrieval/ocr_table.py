@@ -25,8 +25,9 @@ from .models import Line
 
 _NUM = re.compile(r"^\s*[|'`\"(]*\s*(\d{1,2})\s*[.,)]?\s*(?:[|]\s*)?(.*)$")
 _ROMAN_GROUP = re.compile(r"^\s*(I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII)\s*[|.]\s*\S")
-_HEADER = ("co quan chu tri", "nhiem vu co quan", "ket qua thoi han", "thoi han hoan thanh",
-           "chi tieu theo doi")
+# words of the tables' column headers, repeated on every page ("TT | Nhiệm vụ | Cơ quan chủ trì ...")
+COLUMN_HEADER_WORDS = ("co quan chu tri", "nhiem vu co quan", "ket qua thoi han", "thoi han hoan thanh",
+                       "co quan phoi hop", "chi tieu theo doi")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
@@ -49,8 +50,8 @@ def _task_start(text: str) -> bool:
     return w.group(0)[:1].isupper() and len(body.split()) >= 3
 
 
-def _is_header(folded: str) -> bool:
-    return any(h in folded for h in _HEADER)
+def is_column_header(folded: str) -> bool:
+    return any(h in folded for h in COLUMN_HEADER_WORDS)
 
 
 def split_ocr_rows(lines: list[Line], first: int, last: int) -> list[OcrRow]:
@@ -66,11 +67,11 @@ def split_ocr_rows(lines: list[Line], first: int, last: int) -> list[OcrRow]:
         text = ln.text
         if not text.strip():
             continue
-        if _ROMAN_GROUP.match(text) or _is_header(ln.folded):
+        if _ROMAN_GROUP.match(text) or is_column_header(ln.folded):
             pieces.append([n, n, None, False, "stop", None])
             continue
         m = _NUM.match(text)
-        number = m.group(1) if m and m.group(2).strip() or (m and not m.group(2).strip()) else None
+        number = m.group(1) if m else None
         starts = _task_start(text)
         cur = pieces[-1] if pieces and pieces[-1][4] == "row" else None
         if cur is None or starts or (number and cur[2] is not None):
@@ -100,7 +101,7 @@ def split_ocr_rows(lines: list[Line], first: int, last: int) -> list[OcrRow]:
 
 # --- agencies ------------------------------------------------------------------------
 
-def _edit1(a: str, b: str) -> bool:
+def edit1(a: str, b: str) -> bool:
     """Edit distance at most one (substitution, insertion or deletion)."""
     if a == b:
         return True
@@ -120,7 +121,7 @@ def _edit1(a: str, b: str) -> bool:
 def _sim(key_tok: str, tok: str) -> float:
     if key_tok == tok:
         return 1.0
-    if len(key_tok) >= 4 and len(tok) >= 4 and _edit1(key_tok, tok):
+    if len(key_tok) >= 4 and len(tok) >= 4 and edit1(key_tok, tok):
         return 0.75
     if len(key_tok) == 3 and len(tok) == 2 and key_tok.startswith(tok):
         return 0.75         # a last letter lost at the column edge: "da" for "dao"

@@ -14,9 +14,11 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .models import Hit, TaskRecord
 from .normalize import fold
+from .ocr_table import edit1
 
 _DATE = re.compile(r"(?i)\b(?:19|20)\d{2}\b|tháng|quý|thuong xuyen|thường xuyên|hằng năm|hàng năm")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?\s*%|\b\d+\b")
@@ -64,12 +66,15 @@ def lexical(query_tokens: list[str], folded: str, idf: Idf, fuzzy: bool = False)
     return 0.7 * uni + 0.3 * bi
 
 
+@lru_cache(maxsize=4096)
+def _folded_section(section: str) -> str:
+    """Section paths repeat across passages and queries: fold each once."""
+    return fold(section)
+
+
 def _near(a: str, b: str) -> bool:
     """One letter added, dropped or changed ("tue" / "tu", "truong" / "trong")."""
-    if abs(len(a) - len(b)) > 1 or len(b) < 2:
-        return False
-    from .ocr_table import _edit1
-    return _edit1(a, b)
+    return len(b) >= 2 and edit1(a, b)
 
 
 def kind_bonus(kind: str, hit: Hit, record: TaskRecord | None) -> float:
@@ -112,7 +117,7 @@ def year_fit(query_years: set[str], folded: str) -> float:
 def score(kind: str, hit: Hit, rank: int, record: TaskRecord | None, query_tokens: list[str],
           idf: Idf, query_years: set[str] = frozenset()) -> float:
     # the section path says what a passage is about ("Mục tiêu cơ bản đến năm 2025")
-    folded = f"{hit.passage.folded} {fold(hit.passage.section)}"
+    folded = f"{hit.passage.folded} {_folded_section(hit.passage.section)}"
     fuzzy = bool(hit.passage.repaired)
     lex = lexical(query_tokens, folded, idf, fuzzy)
     if record is not None and record.source == "table" and len(record.task.split()) >= 3:

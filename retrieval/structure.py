@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from .agencies import SPLIT_AGENCIES, Gazetteer, clean_name, is_agency_start, starts_with_head, subject_before
 from .models import Line, PlanMeta, TaskRecord
 from .normalize import fold
-from .ocr_table import find_agencies, find_deadline, lead_and_cooperating, single_column_leads, split_ocr_rows
+from .ocr_table import (
+    AgencyHit,
+    find_agencies,
+    find_deadline,
+    lead_and_cooperating,
+    single_column_leads,
+    split_ocr_rows,
+)
 
 _ROMAN = "I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII"
 _H_ROMAN = re.compile(rf"^\s*({_ROMAN})[.\s|]\s*(\S.*)$")
@@ -213,14 +220,11 @@ def _parse_money(text: str) -> list[str]:
     return re.findall(r"\d{1,3}(?:\.\d{3})+|\d{2,}", _MONEY_LINE.match(text).group(1)) if _MONEY_LINE.match(text) else []
 
 
-def row_record(plan: Plan, table: Table, start: int, end: int, number: str, gaz: Gazetteer,
-               section: str) -> TaskRecord:
+def row_record(plan: Plan, table: Table, start: int, end: int, section: str) -> TaskRecord:
     texts = [plan.lines[i - 1].text for i in range(start, end + 1)]
     first = _ROW_NUM.match(texts[0])
     texts[0] = first.group(2) if first else texts[0]
     raw = " ".join(t.strip() for t in texts if t.strip())
-    if plan.meta.ocr:
-        return _ocr_row_record(plan, table, start, end, raw, gaz, section)
     cells = _cells_clean(texts)
     task_parts, agencies, deadline, money, extra = [], [], None, [], []
     for kind, text in cells:
@@ -249,36 +253,6 @@ def row_record(plan: Plan, table: Table, start: int, end: int, number: str, gaz:
         budget = {"values": money, "unit": "triệu đồng"}
     return TaskRecord(plan.meta.id, " ".join(task_parts).strip(), lead, coop, deadline,
                       "; ".join(extra) or None, budget, section, start, end, "table", raw)
-
-
-_TIME_RAW = re.compile(r"(?i)\b(th\w{0,3}ng|qu[yýí])\s*([IVX]{1,4}|\d{1,2})\s*/\s*((?:19|20)\d{2})")
-
-
-def _ocr_row_record(plan: Plan, table: Table, start: int, end: int, raw: str, gaz: Gazetteer,
-                    section: str) -> TaskRecord:
-    """Interleaved OCR row: agencies found by matching the repaired text against the
-    gazetteer; the first one in reading order is the lead (the column after the task)."""
-    folded = plan.folded(start, end)
-    mentions = gaz.find(folded)
-    names = []
-    for _, key in mentions:
-        if key not in names:
-            names.append(key)
-    lead = gaz.display(names[0]) if names else None
-    coop = [gaz.display(k) for k in names[1:]] if "cooperating" in table.columns else []
-    deadline = None
-    m = _TIME_RAW.search(raw)
-    if m:
-        word = "Tháng" if m.group(1).lower().startswith("th") else "Quý"
-        deadline = f"{word} {m.group(2)}/{m.group(3)}"
-    elif "thuong xuyen" in folded:
-        deadline = "Thường xuyên"
-    elif "deadline" in table.columns:
-        years = re.findall(r"\b(20\d{2})\b", raw)
-        deadline = years[-1] if years else None
-    first_agency_at = mentions[0][0] if mentions else len(folded.split())
-    task = " ".join(folded.split()[:first_agency_at])
-    return TaskRecord(plan.meta.id, task, lead, coop, deadline, None, None, section, start, end, "table", raw)
 
 
 # --- narrative records ---------------------------------------------------------------
@@ -439,10 +413,10 @@ def parse_plan(meta: PlanMeta, lines: list[Line], gaz: Gazetteer, ocr_display=No
             records.extend(ocr_table_records(plan, table, gaz, ocr_display))
             continue
         group = ""
-        for start, end, number in split_rows(lines, table):
+        for start, end, _number in split_rows(lines, table):
             group = _group_before(lines, table, start) or group
             section = " › ".join(p for p in (section_of[table.line_start - 1].split(" › ")[0], group) if p)
-            rec = row_record(plan, table, start, end, number, gaz, section)
+            rec = row_record(plan, table, start, end, section)
             table.rows.append((start, end))
             records.append(rec)
     records.extend(narrative_records(plan, gaz, table_lines))
@@ -459,11 +433,10 @@ def ocr_table_records(plan: Plan, table: Table, gaz: Gazetteer, ocr_display=None
     single = single_column_leads(rows, all_hits) if "cooperating" not in table.columns else None
     for i, row in enumerate(rows):
         table.rows.append((row.start, row.end))
-        group = _group_before(plan.lines, table, row.start) or group
-        if ocr_display:
-            group = ocr_display(group, fold(group)) if group else group
+        heading = _group_before(plan.lines, table, row.start)
+        if heading:
+            group = ocr_display(heading, fold(heading)) if ocr_display else heading
         section = " › ".join(p for p in (plan.section_of[table.line_start - 1].split(" › ")[0], group) if p)
-        folded = plan.folded(row.start, row.end)
         lead, coop = lead_and_cooperating(all_hits[i], plan.lines)
         if lead is None and i > 0 and single is None:
             # the agency cells began on the line above the task cell (taller cells are
@@ -472,12 +445,26 @@ def ocr_table_records(plan: Plan, table: Table, gaz: Gazetteer, ocr_display=None
             lead, coop = lead_and_cooperating(above, plan.lines)
         if single is not None:
             lead, coop = single[i], []
-        deadline = find_deadline(folded) if "deadline" in table.columns else None
-        raw = " ".join(plan.lines[n - 1].text.strip() for n in range(row.start, row.end + 1) if plan.lines[n - 1].text.strip())
-        out.append(TaskRecord(plan.meta.id, folded, lead.display(gaz) if lead else None,
-                              [h.display(gaz) for h in coop], deadline, None, None, section,
-                              row.start, row.end, "table", raw))
+        out.append(_ocr_record(plan, table, row.start, row.end, section, lead, coop, gaz))
     return out
+
+
+def ocr_window_record(plan: Plan, table: Table, start: int, end: int, gaz: Gazetteer,
+                      section: str) -> TaskRecord:
+    """A stretch of OCR table lines outside any row (a retrieval window), read like a row."""
+    lead, coop = lead_and_cooperating(find_agencies(plan.lines, start, end, gaz), plan.lines)
+    return _ocr_record(plan, table, start, end, section, lead,
+                       coop if "cooperating" in table.columns else [], gaz)
+
+
+def _ocr_record(plan: Plan, table: Table, start: int, end: int, section: str, lead: AgencyHit | None,
+                coop: list[AgencyHit], gaz: Gazetteer) -> TaskRecord:
+    folded = plan.folded(start, end)
+    deadline = find_deadline(folded) if "deadline" in table.columns else None
+    raw = " ".join(plan.lines[n - 1].text.strip() for n in range(start, end + 1) if plan.lines[n - 1].text.strip())
+    return TaskRecord(plan.meta.id, folded, lead.display(gaz) if lead else None,
+                      [h.display(gaz) for h in coop], deadline, None, None, section,
+                      start, end, "table", raw)
 
 
 def _group_before(lines: list[Line], table: Table, start: int) -> str:

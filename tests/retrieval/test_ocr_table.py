@@ -9,7 +9,7 @@ import pytest
 from retrieval.config import ROOT
 from retrieval.corpus import load_corpus
 from retrieval.glossary import expand_abbreviations
-from retrieval.ocr_table import _edit1, find_deadline, split_ocr_rows
+from retrieval.ocr_table import edit1, find_deadline, split_ocr_rows
 from retrieval.rerank import year_fit
 
 PLAN = "phu-tho-2026-ocr"
@@ -82,8 +82,8 @@ def test_deadlines_read_through_ocr(folded, want):
 
 
 def test_edit_distance_one():
-    assert _edit1("tue", "tu") and _edit1("truong", "trong") and _edit1("nuoc", "nuoe")
-    assert not _edit1("nuoc", "nudce") and not _edit1("so", "te")
+    assert edit1("tue", "tu") and edit1("truong", "trong") and edit1("nuoc", "nuoe")
+    assert not edit1("nuoc", "nudce") and not edit1("so", "te")
 
 
 def test_abbreviations_expanded():
