@@ -58,37 +58,25 @@ GLOSSARY: dict[str, str] = {
     "report": "báo cáo", "reporting": "báo cáo", "information system": "hệ thống thông tin",
     "one-stop": "một cửa", "centres": "trung tâm", "centers": "trung tâm", "shops": "cửa hàng",
     "restaurants": "ăn uống", "shopping malls": "trung tâm thương mại",
-}
-# General words of plan tasks (actions, places, sectors, people), so an English question's
-# topic meets the Vietnamese text; entries above win where both define a phrase.
-for _en, _vi in {
+    # general words of plan tasks (actions, places, sectors, people), so an English question's
+    # topic meets the Vietnamese text
     "method": "phương thức", "methods": "phương thức", "promote": "thúc đẩy", "push": "thúc đẩy",
     "boost": "thúc đẩy", "rollout": "triển khai", "roll out": "triển khai", "deploy": "triển khai",
     "deploying": "triển khai", "deployment": "triển khai", "implement": "triển khai", "build": "xây dựng",
     "building": "xây dựng", "develop": "phát triển", "developing": "phát triển", "development": "phát triển",
-    "model": "mô hình", "models": "mô hình", "pilot": "thí điểm", "commune": "xã", "communes": "xã",
-    "district": "huyện", "districts": "huyện", "village": "thôn", "farm": "nông nghiệp",
-    "agricultural": "nông nghiệp", "agriculture": "nông nghiệp", "products": "sản phẩm", "product": "sản phẩm",
-    "key products": "sản phẩm chủ lực", "traceability": "truy xuất nguồn gốc", "tourism": "du lịch",
-    "health": "y tế", "healthcare": "y tế", "hospital": "bệnh viện", "hospitals": "bệnh viện",
-    "education": "giáo dục", "schools": "trường học", "students": "học sinh", "teachers": "giáo viên",
-    "enterprises": "doanh nghiệp", "businesses": "doanh nghiệp", "companies": "doanh nghiệp",
-    "firms": "doanh nghiệp", "smes": "doanh nghiệp nhỏ và vừa", "civil servants": "cán bộ công chức",
-    "officials": "cán bộ", "citizens": "người dân", "residents": "người dân", "people": "người dân",
-    "portal": "cổng thông tin", "smart": "thông minh", "urban": "đô thị", "city": "đô thị",
-    "transport": "giao thông vận tải", "land": "đất đai", "environment": "môi trường",
-    "police": "công an", "security": "an ninh", "drill": "diễn tập", "drills": "diễn tập",
-    "report": "báo cáo", "reports": "báo cáo", "reporting": "báo cáo", "decision": "quyết định",
-    "issue": "ban hành", "issued": "ban hành", "promulgate": "ban hành", "review": "rà soát",
-    "investment": "đầu tư", "awareness": "nhận thức", "communication": "truyền thông", "media": "truyền thông",
-    "telecom": "viễn thông", "telecommunications": "viễn thông", "digital signature": "chữ ký số",
+    "model": "mô hình", "models": "mô hình", "districts": "huyện", "village": "thôn",
+    "agricultural": "nông nghiệp", "products": "sản phẩm", "product": "sản phẩm",
+    "key products": "sản phẩm chủ lực", "healthcare": "y tế", "schools": "trường học", "teachers": "giáo viên",
+    "companies": "doanh nghiệp", "firms": "doanh nghiệp", "civil servants": "cán bộ công chức",
+    "officials": "cán bộ", "residents": "người dân", "portal": "cổng thông tin", "urban": "đô thị",
+    "city": "đô thị", "land": "đất đai", "environment": "môi trường", "drills": "diễn tập",
+    "reports": "báo cáo", "issue": "ban hành", "issued": "ban hành", "promulgate": "ban hành",
+    "review": "rà soát", "investment": "đầu tư", "awareness": "nhận thức", "communication": "truyền thông",
+    "media": "truyền thông", "telecom": "viễn thông", "telecommunications": "viễn thông",
     "digital signatures": "chữ ký số", "digital identity": "định danh điện tử", "cloud": "điện toán đám mây",
-    "steering committee": "ban chỉ đạo", "new rural": "nông thôn mới", "new-rural": "nông thôn mới",
-    "focus": "tập trung", "map": "bản đồ", "digital map": "bản đồ số", "tax": "thuế", "invoice": "hóa đơn",
-    "camera": "camera", "cameras": "camera", "app": "ứng dụng", "apps": "ứng dụng", "application": "ứng dụng",
-    "digital citizen": "công dân số", "digital payment methods": "phương thức thanh toán số",
-}.items():
-    GLOSSARY.setdefault(_en, _vi)
+    "focus": "tập trung", "map": "bản đồ", "digital map": "bản đồ số", "invoice": "hóa đơn",
+    "cameras": "camera", "apps": "ứng dụng", "digital payment methods": "phương thức thanh toán số",
+}
 
 _PATTERNS = sorted(GLOSSARY, key=len, reverse=True)
 _RE = re.compile(r"\b(" + "|".join(re.escape(p) for p in _PATTERNS) + r")\b", re.I)
@@ -117,7 +105,9 @@ _ABBR = re.compile(r"(?<![\w&])(" + "|".join(re.escape(a) for a in sorted(ABBREV
                    + r")(?![\w&])", re.I)
 
 
+_ABBR_LOWER = {k.lower(): v for k, v in ABBREVIATIONS.items()}
+
+
 def expand_abbreviations(text: str) -> str:
     """ "Sở KH&CN" -> "Sở Khoa học và Công nghệ", so the name meets the plans' spelling."""
-    table = {k.lower(): v for k, v in ABBREVIATIONS.items()}
-    return _ABBR.sub(lambda m: table[m.group(1).lower()], text)
+    return _ABBR.sub(lambda m: _ABBR_LOWER[m.group(1).lower()], text)
