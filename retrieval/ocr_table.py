@@ -61,40 +61,41 @@ def split_ocr_rows(lines: list[Line], first: int, last: int) -> list[OcrRow]:
     has its number.  A piece with no running number or no task start is the wrapped tail of
     the row above and is merged into it; group headings ("II | ...") and repeated column
     headers close a row."""
-    pieces: list[list] = []   # [start, end, number, has_start, kind, number line]
+    pieces: list[tuple[OcrRow, bool] | None] = []    # (piece, starts with a task cell); None: a stop
     for n in range(first, last + 1):
         ln = lines[n - 1]
         text = ln.text
         if not text.strip():
             continue
         if _ROMAN_GROUP.match(text) or is_column_header(ln.folded):
-            pieces.append([n, n, None, False, "stop", None])
+            pieces.append(None)
             continue
         m = _NUM.match(text)
         number = m.group(1) if m else None
         starts = _task_start(text)
-        cur = pieces[-1] if pieces and pieces[-1][4] == "row" else None
-        if cur is None or starts or (number and cur[2] is not None):
-            pieces.append([n, n, number, starts, "row", n if number else None])
+        cur = pieces[-1][0] if pieces and pieces[-1] is not None else None
+        if cur is None or starts or (number and cur.number is not None):
+            pieces.append((OcrRow(n, n, number, n if number else None), starts))
         else:
-            cur[1] = n
-            if number and cur[2] is None:
-                cur[2], cur[5] = number, n
+            cur.end = n
+            if number and cur.number is None:
+                cur.number, cur.number_line = number, n
     rows: list[OcrRow] = []
     prev_row = False
-    for start, end, number, has_start, kind, number_line in pieces:
-        if kind == "stop":
+    for item in pieces:
+        if item is None:
             prev_row = False
             continue
+        piece, has_start = item
         # a task cell of two lines or more is a row even when OCR lost its number ("%" for "4")
-        complete = has_start and (number is not None or sum(
-            1 for n in range(start, end + 1) if lines[n - 1].text.strip()) >= 2)
+        complete = has_start and (piece.number is not None or sum(
+            1 for n in range(piece.start, piece.end + 1) if lines[n - 1].text.strip()) >= 2)
         if not complete and prev_row and rows:
-            rows[-1].end = end
+            rows[-1].end = piece.end
             if rows[-1].number is None:
-                rows[-1].number, rows[-1].number_line = number, number_line
+                rows[-1].number, rows[-1].number_line = piece.number, piece.number_line
             continue
-        rows.append(OcrRow(start, end, number, number_line))
+        rows.append(piece)
         prev_row = True
     return rows
 
