@@ -47,12 +47,27 @@ _CUE_PHRASES = sorted({c.strip() for kind, cues in _KIND_CUES if kind in ("lead"
     "don vi nao", "co quan nao", "so nao", "who is responsible", "what is the deadline"}, key=len, reverse=True)
 
 
+_CUE_WORDS = [tuple(p.split()) for p in _CUE_PHRASES]
+
+
+def without_cues(query: str) -> str:
+    """The question without the phrases that ask for a kind of fact ("ai chủ trì",
+    "deadline"): they name no task, and every table row matches them.  The other words
+    keep their diacritics (the word-level field needs them)."""
+    words = query.split()
+    keys = [re.sub(r"[^\w%]", "", fold(w)) for w in words]
+    keep = [True] * len(words)
+    for phrase in _CUE_WORDS:
+        n = len(phrase)
+        for i in range(len(keys) - n + 1):
+            if tuple(keys[i:i + n]) == phrase and all(keep[i:i + n]):
+                keep[i:i + n] = [False] * n
+    return " ".join(w for w, k in zip(words, keep, strict=True) if k)
+
+
 def topic_tokens(query: str, drop: set[str]) -> list[str]:
     """Content words of a question once the words asking for a kind of fact are removed."""
-    folded = f" {fold(query)} "
-    for phrase in _CUE_PHRASES:
-        folded = folded.replace(f" {phrase} ", " ")
-    return content_tokens(folded, drop)
+    return content_tokens(without_cues(query), drop)
 
 
 _FOLLOWUP = re.compile(r"^(con|the con|vay con|thi sao|and|what about|how about|and what|also|con ve)\b")
@@ -60,9 +75,12 @@ _EN_WORDS = re.compile(r"\b(the|which|who|what|when|how|does|is|of|for|in|and|pl
 
 
 def detect_lang(question: str) -> str:
-    if re.search(r"[àáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữỳýỵỷỹđ]", question.lower()):
+    """'en' or 'vi'.  Vietnamese names quoted in an English question ("the 'Công dân số
+    Phú Thọ' app") do not make it Vietnamese: only the words outside quotes count."""
+    outside = re.sub(r"[\'\"‘“][^\'\"’”]{2,80}[\'\"’”]", " ", question)
+    if re.search(r"[àáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữỳýỵỷỹđ]", outside.lower()):
         return "vi"
-    return "en" if len(_EN_WORDS.findall(question)) >= 2 else "vi"
+    return "en" if len(_EN_WORDS.findall(outside)) >= 2 else "vi"
 
 
 def detect_kind(question: str) -> str:
@@ -338,6 +356,7 @@ def answer_question(engine, question: str, history: list[str], plan: str | None)
             return agg
     qtok, topic_toks = _query_tokens(engine, turn)
     topic = engine.topic(turn.query) if turn.plans else turn.query
+    topic = without_cues(topic) or topic
     hits = retrieve(engine, turn, topic or turn.query, turn.plans, 12, topic_toks)
     if not hits:
         return decline(engine, turn, "no matching passage" if turn.lang == "en" else "không tìm thấy đoạn phù hợp")
@@ -388,7 +407,7 @@ def ranked_search(engine, query: str, text: str, plans: list[str], k: int) -> li
     """Search results in the order the answer stage would read them."""
     turn = resolve(engine, query, [], None)
     turn.plans = plans
-    return retrieve(engine, turn, text, plans, k, _query_tokens(engine, turn)[1])
+    return retrieve(engine, turn, without_cues(text) or text, plans, k, _query_tokens(engine, turn)[1])
 
 
 def retrieve(engine, turn: Turn, text: str, plans: list[str] | None, k: int,

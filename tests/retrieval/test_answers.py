@@ -99,3 +99,26 @@ def test_dense_vectors_searched_per_setting(engine, mode, well_matched, unmatche
     counting.queries = 0
     e.search("quizzical zephyr wombats", k=5)
     assert counting.queries == unmatched
+
+
+def test_english_question_quoting_a_vietnamese_name_is_english(engine):
+    from retrieval.answer import detect_lang
+    assert detect_lang("Who leads the rollout of the 'Công dân số Phú Thọ' app under Phu Tho's 2026 plan?") == "en"
+    assert detect_lang("Ai chủ trì ứng dụng 'Công dân số Phú Thọ'?") == "vi"
+    assert detect_lang("ai chu tri ung dung cong dan so") == "vi"
+
+
+def test_followup_in_english_keeps_the_task_of_the_first_turn(engine):
+    first = "Who leads the rollout of the 'Công dân số Phú Thọ' app under Phu Tho's 2026 plan?"
+    a = engine.ask(first)
+    b = engine.ask("And what's the deadline for it?", history=[first])
+    assert a.answered and b.answered and b.lang == "en"
+    assert a.citations[0].line_start == b.citations[0].line_start
+    assert b.records and b.records[0]["deadline"] and b.records[0]["deadline"] in b.answer
+
+
+def test_cue_words_left_out_of_the_search_text():
+    from retrieval.answer import without_cues
+    assert without_cues("Ai chủ trì phổ cập hóa đơn điện tử?") == "phổ cập hóa đơn điện tử?"
+    assert without_cues("ai chu tri pho cap hoa don dien tu") == "pho cap hoa don dien tu"
+    assert "deadline" not in without_cues("And what's the deadline for it?")

@@ -68,6 +68,19 @@ def test_rows_start_at_task_cells_not_at_numbers(corpus):
     assert camera.start == 1228 and camera.number == "7"
 
 
+@pytest.mark.parametrize("first_line, number", [
+    # first words split by stray marks ("X,ay dựng", "T;iển khai")
+    ("X,ay dAur.lg N huong trm{l. dao tao ky nang", "4"),
+    ("T;ién khai cac hoat dong boi dudng, tip huin ky nang", "5"),
+])
+def test_rows_start_at_garbled_first_words(corpus, first_line, number):
+    plan = corpus.plans[PLAN]
+    line = next(ln.number for ln in plan.lines if ln.text.startswith(first_line))
+    table = next(t for t in plan.tables if t.line_start <= line <= t.line_end)
+    row = next(r for r in split_ocr_rows(plan.lines, table.line_start, table.line_end) if r.start <= line <= r.end)
+    assert row.start == line and row.number == number
+
+
 @pytest.mark.parametrize("folded, want", [
     ("bao cao thuc hien quy 111 2026", "Quý III/2026"),
     ("hoach cua ubnd quy 12026", "Quý I/2026"),
