@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from .glossary import expand_abbreviations, expand_english
 from .models import Answer, Citation, Hit, TaskRecord
 from .normalize import fold
+from .ocr_table import find_agencies
 from .rerank import score as rerank_score
 from .structure import ocr_window_record
 from .tokenize import QUERY_STOP
@@ -253,13 +254,26 @@ def _record_line(rec: TaskRecord | None, kind: str, lang: str) -> str:
     return line
 
 
-def _partners_line(engine, sentence: str, lang: str) -> str:
-    """ "- Phối hợp với Sở Khoa học và Công nghệ trong việc ..." -> the partners named."""
-    folded = fold(sentence)
+def _partners_line(engine, hit: Hit, sentence: str, lang: str) -> str:
+    """ "- Phối hợp với Sở Khoa học và Công nghệ trong việc ..." -> the partners named.
+    On OCR text the names are read through its errors ("Sé Khoa hoc va Cong nghé")."""
+    p = hit.passage
+    folded = p.folded if p.repaired else fold(sentence)     # OCR: the OCR-tolerant folding
     if "phoi hop" not in folded:
         return ""
     gaz = engine.index.corpus.gazetteer
-    names = list(dict.fromkeys(gaz.display(k) for _, k in gaz.find(folded.split("phoi hop", 1)[1])))
+    if p.repaired:
+        lines = engine.index.corpus.plans[p.plan].lines
+        at = next(((ln.number, ln.folded.index("phoi hop") / max(1, len(ln.folded)))
+                   for ln in lines[p.line_start - 1:p.line_end] if "phoi hop" in ln.folded), None)
+        found = find_agencies(lines, p.line_start, p.line_end, gaz) if at else []
+        found = sorted((h for h in found if (h.line, h.x) > at), key=lambda h: (h.line, h.x))
+        # the partners follow "phối hợp với" on its line, or open the next one when wrapped
+        same = [h for h in found if h.line == at[0]]
+        found = same or [h for h in found if h.line == at[0] + 1 and h.x < 0.3][:1]
+        names = list(dict.fromkeys(h.display(gaz) for h in found))
+    else:
+        names = list(dict.fromkeys(gaz.display(k) for _, k in gaz.find(folded.split("phoi hop", 1)[1])))
     if not names:
         return ""
     return (f"Phối hợp với: {'; '.join(names)}." if lang == "vi" else f"Cooperating with: {'; '.join(names)}.")
@@ -294,7 +308,7 @@ def compose(engine, turn: Turn, hit: Hit, query_tokens: list[str]) -> tuple[str,
     if turn.kind in ("lead", "cooperate"):
         head = _record_line(rec, turn.kind, turn.lang)
         if not head and turn.kind == "cooperate":
-            head = _partners_line(engine, readable or raw, turn.lang)
+            head = _partners_line(engine, hit, raw, turn.lang)
     elif turn.kind == "deadline" and rec and rec.deadline:
         head = (f"Thời hạn: {rec.deadline}." if turn.lang == "vi" else f"Deadline: {rec.deadline}.")
         if rec.lead:

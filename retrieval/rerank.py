@@ -83,7 +83,10 @@ def kind_bonus(kind: str, hit: Hit, record: TaskRecord | None) -> float:
     text = hit.passage.text
     if kind in ("lead", "cooperate"):
         if record is not None and record.lead:
-            return 0.2 if kind == "lead" or record.cooperating else 0.08
+            # a row that names no partner cannot say who an agency works with
+            return 0.2 if kind == "lead" or record.cooperating else 0.0
+        if kind == "cooperate" and "phoi hop voi" in hit.passage.folded:
+            return 0.1      # "- Phối hợp với Sở ... trong việc ...": the partners, named
         if "chu tri" in hit.passage.folded or kind == "cooperate" and "phoi hop" in hit.passage.folded:
             return 0.0
         return -0.15

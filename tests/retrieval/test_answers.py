@@ -122,3 +122,14 @@ def test_cue_words_left_out_of_the_search_text():
     assert without_cues("Ai chủ trì phổ cập hóa đơn điện tử?") == "phổ cập hóa đơn điện tử?"
     assert without_cues("ai chu tri pho cap hoa don dien tu") == "pho cap hoa don dien tu"
     assert "deadline" not in without_cues("And what's the deadline for it?")
+
+
+def test_partners_named_in_an_ocr_bullet(engine):
+    """'5. Sở Nội vụ — Phối hợp với Sở Khoa học và Công nghệ trong việc thẩm định ...' on the
+    OCR plan: the partner is read through OCR errors and nothing after the clause is added."""
+    a = engine.ask("Ở Phú Thọ năm 2026, Sở Nội vụ phối hợp với cơ quan nào khi thẩm định vị trí việc làm "
+                   "chuyên trách chuyển đổi số?")
+    assert a.answered and a.kind == "cooperate"
+    first_line = a.answer.splitlines()[0]
+    assert "Sở Khoa học và Công nghệ" in first_line and "Công an" not in first_line
+    assert a.citations[0].plan == "phu-tho-2026-ocr"
