@@ -46,19 +46,24 @@ _CUE_PHRASES = sorted({c.strip() for kind, cues in _KIND_CUES if kind in ("lead"
                        for c in cues if len(c.strip()) > 3} | {
     "chiu trach nhiem", "theo doi danh gia", "theo doi", "hoan thanh", "phai xong", "truoc thoi han",
     "don vi nao", "co quan nao", "so nao", "who is responsible", "what is the deadline"}, key=len, reverse=True)
+# in a budget question "kinh phí" only says what is asked (every budget row has it); in
+# "cơ quan nào bố trí kinh phí" it is the task
+_BUDGET_CUES = ("kinh phi du kien", "du kien bao nhieu", "kinh phi", "bao nhieu tien", "how much funding",
+                "how much money", "funding", "budget")
 
 
 _CUE_WORDS = [tuple(p.split()) for p in _CUE_PHRASES]
+_CUE_WORDS_BUDGET = sorted(_CUE_WORDS + [tuple(p.split()) for p in _BUDGET_CUES], key=len, reverse=True)
 
 
-def without_cues(query: str) -> str:
+def without_cues(query: str, kind: str = "") -> str:
     """The question without the phrases that ask for a kind of fact ("ai chủ trì",
     "deadline"): they name no task, and every table row matches them.  The other words
     keep their diacritics (the word-level field needs them)."""
     words = query.split()
     keys = [re.sub(r"[^\w%]", "", fold(w)) for w in words]
     keep = [True] * len(words)
-    for phrase in _CUE_WORDS:
+    for phrase in _CUE_WORDS_BUDGET if kind == "budget" else _CUE_WORDS:
         n = len(phrase)
         for i in range(len(keys) - n + 1):
             if tuple(keys[i:i + n]) == phrase and all(keep[i:i + n]):
@@ -66,9 +71,9 @@ def without_cues(query: str) -> str:
     return " ".join(w for w, k in zip(words, keep, strict=True) if k)
 
 
-def topic_tokens(query: str, drop: set[str]) -> list[str]:
+def topic_tokens(query: str, drop: set[str], kind: str = "") -> list[str]:
     """Content words of a question once the words asking for a kind of fact are removed."""
-    return content_tokens(without_cues(query), drop)
+    return content_tokens(without_cues(query, kind), drop)
 
 
 _FOLLOWUP = re.compile(r"^(con|the con|vay con|thi sao|and|what about|how about|and what|also|con ve)\b")
@@ -84,12 +89,16 @@ def detect_lang(question: str) -> str:
     return "en" if len(_EN_WORDS.findall(outside)) >= 2 else "vi"
 
 
+# word-bounded: "triển khai" holds "ai "; in English "AI" is artificial intelligence
+_WHO_CUES = {"vi": (" ai ", " co quan nao ", " so nao ", " don vi nao "), "en": (" who ", " which agency ")}
+
+
 def detect_kind(question: str) -> str:
     q = f" {fold(question)} "
     q = q.replace(" what s ", " what ")
     for kind, cues in _KIND_CUES:
-        if kind == "budget" and any(c in q for c in ("ai ", "co quan nao", "so nao", "don vi nao", "who ")):
-            continue
+        if kind == "budget" and any(c in q for c in _WHO_CUES[detect_lang(question)]):
+            continue        # "cơ quan nào bố trí kinh phí": a who-question about funding
         if any(c in q for c in cues):
             return kind
     return "unknown"
@@ -284,8 +293,11 @@ def _budget_text(rec: TaskRecord | None, quote: str, lang: str) -> str | None:
     if vals:
         total = _sum_millions(vals)
         if lang == "en":
-            detail = " and ".join(f"{v} million VND" for v in vals)
-            return f"Estimated budget: {total} million VND ({detail}; ĐTC = public investment, SN = recurrent)."
+            # the plan's unit (triệu đồng) quoted as printed, with the usual English reading
+            billions = f"{int(total.replace('.', '')) / 1000:,.3f}".rstrip("0").rstrip(".")
+            detail = " + ".join(f"{v} triệu" for v in vals)
+            split = f": {detail}; ĐTC = public investment, SN = recurrent" if len(vals) > 1 else ""
+            return f"Estimated budget: {total} triệu đồng (VND {billions} billion{split})."
         detail = " và ".join(f"{v} triệu" for v in vals)
         suffix = f" ({detail}; ĐTC: vốn đầu tư công, SN: vốn sự nghiệp)" if len(vals) > 1 else ""
         return f"Kinh phí dự kiến: {total} triệu đồng{suffix}."
@@ -370,7 +382,7 @@ def answer_question(engine, question: str, history: list[str], plan: str | None)
             return agg
     qtok, topic_toks = _query_tokens(engine, turn)
     topic = engine.topic(turn.query) if turn.plans else turn.query
-    topic = without_cues(topic) or topic
+    topic = without_cues(topic, turn.kind) or topic
     hits = retrieve(engine, turn, topic or turn.query, turn.plans, 12, topic_toks)
     if not hits:
         return decline(engine, turn, "no matching passage" if turn.lang == "en" else "không tìm thấy đoạn phù hợp")
@@ -421,7 +433,7 @@ def ranked_search(engine, query: str, text: str, plans: list[str], k: int) -> li
     """Search results in the order the answer stage would read them."""
     turn = resolve(engine, query, [], None)
     turn.plans = plans
-    return retrieve(engine, turn, without_cues(text) or text, plans, k, _query_tokens(engine, turn)[1])
+    return retrieve(engine, turn, without_cues(text, turn.kind) or text, plans, k, _query_tokens(engine, turn)[1])
 
 
 def retrieve(engine, turn: Turn, text: str, plans: list[str] | None, k: int,
@@ -447,7 +459,7 @@ def _query_tokens(engine, turn: Turn) -> tuple[list[str], list[str]]:
     if turn.lang == "en":
         qtok = content_tokens(expand_english(turn.query), drop) or qtok
     topic_q = f"{expand_english(turn.query)} {_vietnamese_words(turn.query)}" if turn.lang == "en" else turn.query
-    return qtok, topic_tokens(topic_q, drop) or qtok
+    return qtok, topic_tokens(topic_q, drop, turn.kind) or qtok
 
 
 def _vietnamese_words(text: str) -> str:

@@ -133,3 +133,20 @@ def test_partners_named_in_an_ocr_bullet(engine):
     first_line = a.answer.splitlines()[0]
     assert "Sở Khoa học và Công nghệ" in first_line and "Công an" not in first_line
     assert a.citations[0].plan == "phu-tho-2026-ocr"
+
+
+def test_budget_in_english_mentioning_ai_is_a_budget_question(engine):
+    """'AI' in an English question is artificial intelligence, and 'triển khai' holds 'ai ':
+    neither makes a budget question a who-question."""
+    a = engine.ask("How much funding does Vinh Phuc plan for deploying the national platforms "
+                   "(governance, AI, IoT, digital map) for digital government?")
+    assert a.answered and a.kind == "budget" and a.lang == "en"
+    assert "75.000 triệu đồng" in a.answer and "VND 75 billion" in a.answer
+
+
+def test_budget_followup_reads_the_task_of_the_first_turn(engine):
+    first = "vinh phuc ai chu tri thue he thong ban do so GIS dung chung"
+    a = engine.ask("kinh phi du kien bao nhieu", history=[first])
+    assert a.answered and a.kind == "budget"
+    rec = a.records[0]
+    assert "bản đồ số" in rec["task"] and rec["budget"]["values"][0] in a.answer
