@@ -25,10 +25,30 @@ Loader = Callable[[Settings, bool], Any]          # (settings, build_if_stale) -
 Builder = Callable[[Settings, bool], Path]        # (settings, force) -> live index dir
 
 
+# Asked once before an engine serves (see warm_up).
+WARM_UP_QUESTION = "Ai chủ trì thúc đẩy sử dụng hóa đơn điện tử?"
+
+
 def _default_load(settings: Settings, build_if_stale: bool) -> Any:
     from retrieval.engine import Engine
 
-    return Engine.load(settings, build_if_stale=build_if_stale)
+    engine = Engine.load(settings, build_if_stale=build_if_stale)
+    warm_up(engine)
+    return engine
+
+
+def warm_up(engine: Any) -> None:
+    """Answer one question before the engine serves.  The first answer loads the word
+    segmenter's model (underthesea imports and unpickles its CRF: 0.9 s idle, 1-3 s on a busy
+    machine); paid by a request, it stalls every request arriving meanwhile, so /readyz only
+    says ready once it is paid.  A failure here is logged and left to the first real request."""
+    started = time.monotonic()
+    try:
+        engine.ask(WARM_UP_QUESTION)
+    except Exception:
+        log.warning("event=warm_up_failed", exc_info=True)
+        return
+    log.info("event=engine_warm seconds=%.2f", time.monotonic() - started)
 
 
 def _default_build(settings: Settings, force: bool) -> Path:
@@ -51,8 +71,8 @@ class RebuildStatus:
 
 def freeze_heap() -> None:
     """Move every live object (the engine's index: ~75k containers) out of the cyclic
-    collector's reach.  Without this each full collection walks the whole index: 60-80 ms
-    with the GIL held, during which no request makes progress (measured on the dev index).
+    collector's reach.  Full collections are rare once serving, but each one walks the whole
+    index: 60-80 ms with the GIL held on the dev index, a stall for every request in flight.
     The previous engine, frozen at its own load, is unfrozen first so that, once the last
     request using it is done, its cycles are collected as usual."""
     gc.unfreeze()
