@@ -157,7 +157,10 @@ def _plan_words(engine) -> set[str]:
 
 # --- evidence ------------------------------------------------------------------------
 
-_SENT_SPLIT = re.compile(r"(?<=[.;!?])\s+(?=[A-ZĐÀ-Ỹ\-+•0-9])|\n(?=\s*[-+•]|\s*[a-zđ]\)|\s*\d+\.)")
+# a sentence ends at . ; ! ? before a capital (not "À-Ỹ": that range holds lower-case "đ",
+# "ơ" ... and cut "...từ ngày 01/6/2022; đối với ... từ ngày 01/12/2022" in two)
+_UPPER = "A-ZĐÀÁẠẢÃÂẦẤẬẨẪĂẰẮẶẲẴÈÉẸẺẼÊỀẾỆỂỄÌÍỊỈĨÒÓỌỎÕÔỒỐỘỔỖƠỜỚỢỞỠÙÚỤỦŨƯỪỨỰỬỮỲÝỴỶỸ"
+_SENT_SPLIT = re.compile(rf"(?<=[.;!?])\s+(?=[{_UPPER}\-+•0-9])|\n(?=\s*[-+•]|\s*[a-zđ]\)|\s*\d+\.)")
 _MONEY = re.compile(r"\d{1,3}(?:\.\d{3})+|\d+\s*(?:triệu|tỷ)")
 _PERCENT = re.compile(r"\d+(?:[.,]\d+)?\s*%")
 
