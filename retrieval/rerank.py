@@ -47,22 +47,26 @@ class Idf:
 
 def lexical(query_tokens: list[str], folded: str, idf: Idf, fuzzy: bool = False) -> float:
     """Rarity-weighted share of the topic words present, and share of topic bigrams present.
-    With `fuzzy` (OCR text) a word one letter off counts for most of its weight."""
+    With `fuzzy` (OCR text) a word or a pair one letter off counts for most of its weight
+    ("nguoi ding dau" for "người đứng đầu")."""
     if not query_tokens:
         return 0.0
-    have = set(folded.split())
+    words = folded.split()
     total = sum(idf(t) for t in query_tokens)
+    # where each query word occurs: 1.0 verbatim, 0.7 one letter off (OCR text only)
+    at: dict[str, dict[int, float]] = {}
+    for t in set(query_tokens):
+        exact = {i: 1.0 for i, w in enumerate(words) if w == t}
+        if fuzzy and len(t) >= 3:
+            exact.update({i: 0.7 for i, w in enumerate(words) if i not in exact and _near(t, w)})
+        at[t] = exact
+    uni = sum(idf(t) * max(at[t].values(), default=0.0) for t in query_tokens) / total if total else 0.0
+    pairs = list(zip(query_tokens, query_tokens[1:], strict=False))
 
-    def present(t: str) -> float:
-        if t in have:
-            return 1.0
-        if fuzzy and len(t) >= 3 and any(_near(t, h) for h in have):
-            return 0.7
-        return 0.0
-    uni = sum(idf(t) * present(t) for t in query_tokens) / total if total else 0.0
-    pairs = [f"{a} {b}" for a, b in zip(query_tokens, query_tokens[1:], strict=False)]
-    padded = f" {folded} "
-    bi = sum(f" {p} " in padded for p in pairs) / len(pairs) if pairs else uni
+    def pair_present(a: str, b: str) -> float:
+        second = at[b]
+        return max((min(s, second[i + 1]) for i, s in at[a].items() if i + 1 in second), default=0.0)
+    bi = sum(pair_present(a, b) for a, b in pairs) / len(pairs) if pairs else uni
     return 0.7 * uni + 0.3 * bi
 
 
@@ -72,6 +76,7 @@ def _folded_section(section: str) -> str:
     return fold(section)
 
 
+@lru_cache(maxsize=1 << 18)
 def _near(a: str, b: str) -> bool:
     """One letter added, dropped or changed ("tue" / "tu", "truong" / "trong")."""
     return len(b) >= 2 and edit1(a, b)
