@@ -111,3 +111,12 @@ def test_year_named_in_question_is_a_hint():
     assert year_fit({"2025"}, "muc tieu den nam 2030 100% dich vu") < 0
     assert year_fit({"2025"}, "muc tieu khong co nam") == 0
     assert year_fit(set(), "nam 2030") == 0
+
+
+def test_topic_pairs_match_through_one_letter_on_ocr_text():
+    from retrieval.rerank import Idf, lexical
+    idf = Idf({}, 1.0)
+    query = ["nguoi", "dung", "dau"]
+    ocr = "quyet dinh cho nguoi ding dau cac co quan"
+    assert lexical(query, ocr, idf, fuzzy=True) > lexical(query, "nguoi dau tu dung", idf, fuzzy=True)
+    assert lexical(query, ocr, idf, fuzzy=False) < lexical(query, ocr, idf, fuzzy=True)
