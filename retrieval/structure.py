@@ -32,7 +32,9 @@ _ROW_NUM = re.compile(r"^\s*[|'`\"(]*\s*(\d{1,2}(?:\.\d{1,2})?)\s*[.,)]?\s*(?:[|
 _DEADLINE = re.compile(
     r"(?i)\b(?:(?:năm|nam)\s*)?(?:19|20)\d{2}(?:\s*[-–]\s*(?:19|20)\d{2})?\b|hằng năm|hàng năm|thường xuyên|"
     r"\bquý\s*[IVX1-4]+|\btháng\s*\d{1,2}|giai đoạn|trước ngày|\d{1,2}/(?:19|20)\d{2}")
-_MONEY_LINE = re.compile(r"^\s*(?:(?:19|20)\d{2}\s*[-–]\s*(?:19|20)\d{2}|(?:19|20)\d{2})?\s*((?:\d{1,3}(?:\.\d{3})*\s*){1,3})$")
+# optional deadline year(s), then up to three amounts; a bare year ("2022") is a deadline
+_MONEY_LINE = re.compile(r"^\s*(?:(?:19|20)\d{2}\s*[-–]\s*(?:19|20)\d{2}|(?:19|20)\d{2})?\s*"
+                         r"(?!(?:19|20)\d{2}\s*$)((?:\d{1,3}(?:\.\d{3})*\s*){1,3})$")
 
 
 @dataclass

@@ -24,6 +24,8 @@ def test_vinh_phuc_appendix_i_row(corpus):
     assert rec.source == "table"
     assert rec.lead == "Văn phòng UBND tỉnh"
     assert rec.cooperating == ["Các sở, ban, ngành, địa phương"]
+    # its last cell, "2025", is the deadline: Phụ lục I has no budget column
+    assert rec.deadline == "2025" and rec.budget is None
 
 
 def test_vinh_phuc_appendix_ii_row(corpus):
@@ -34,6 +36,14 @@ def test_vinh_phuc_appendix_ii_row(corpus):
     rec = _record(corpus, "vinh-phuc-2022-2025", line)
     assert rec.lead == "Sở Thông tin và Truyền thông"
     assert rec.deadline == "2022-2023"
+
+
+def test_a_lone_year_is_a_deadline_not_an_amount(corpus):
+    # 8 | Quy chế quản lý, vận hành ... Trung tâm Giám sát, điều hành đô thị thông minh | ... | 2022
+    line = next(ln.number for ln in corpus.plans["vinh-phuc-2022-2025"].lines
+                if ln.text.startswith("Quy chế quản lý, vận hành và sử dụng Trung tâm Giám sát"))
+    rec = _record(corpus, "vinh-phuc-2022-2025", line)
+    assert rec.deadline == "2022" and rec.budget is None
 
 
 def test_nong_thon_moi_row(corpus):
