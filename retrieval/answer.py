@@ -310,6 +310,23 @@ def _budget_text(rec: TaskRecord | None, quote: str, lang: str) -> str | None:
     return None
 
 
+_FIGURE = re.compile(r"(?i)(?:(đạt|dat)\s+)?(?:(tối thiểu|toi thieu|trên|tren|ít nhất|it nhat|khoảng|khoang|dưới|duoi)\s+)?"
+                     r"(\d+(?:[.,]\d+)?\s*%)")
+_FIGURE_EN = {"toi thieu": "at least", "tren": "over", "it nhat": "at least", "khoang": "about", "duoi": "under"}
+
+
+def _figure_line(sentence: str, lang: str) -> str:
+    """ "... đạt trên 50%;" -> "Mục tiêu: trên 50%." (the figure the quote below gives)."""
+    m = _FIGURE.search(sentence)
+    if not m:
+        return ""
+    qualifier, figure = m.group(2), m.group(3).replace(" ", "")
+    if lang == "en":
+        q = _FIGURE_EN.get(fold(qualifier or ""), "")
+        return f"Target: {q + ' ' if q else ''}{figure}."
+    return f"Mục tiêu: {qualifier.lower() + ' ' if qualifier else ''}{figure}."
+
+
 def _sum_millions(values: list[str]) -> str:
     total = sum(int(v.replace(".", "")) for v in values)
     return f"{total:,}".replace(",", ".")
@@ -333,8 +350,11 @@ def compose(engine, turn: Turn, hit: Hit, query_tokens: list[str]) -> tuple[str,
         if text is None:
             return None
         head = text
-    elif turn.kind == "target" and rec and rec.lead and rec.source == "table":
-        head = (f"Chỉ tiêu do {rec.lead} chủ trì theo dõi." if turn.lang == "vi" else f"Lead: {rec.lead}.")
+    elif turn.kind == "target":
+        head = _figure_line(readable if readable and not _FIGURE.search(raw) else raw, turn.lang)
+        if rec and rec.lead and rec.source == "table":
+            head += (f" Chỉ tiêu do {rec.lead} chủ trì theo dõi." if turn.lang == "vi" else f" Lead: {rec.lead}.")
+        head = head.strip()
     source = f"{meta.title}, {hit.passage.section or 'phần mở đầu'}, dòng {hit.passage.line_start}–{hit.passage.line_end}"
     if turn.lang == "en":
         source = f"{meta.title}, {hit.passage.section or 'preamble'}, lines {hit.passage.line_start}–{hit.passage.line_end}"
@@ -461,7 +481,12 @@ def _query_tokens(engine, turn: Turn) -> tuple[list[str], list[str]]:
     qtok = content_tokens(turn.query, drop)
     if turn.lang == "en":
         qtok = content_tokens(expand_english(turn.query), drop) or qtok
-    topic_q = f"{expand_english(turn.query)} {_vietnamese_words(turn.query)}" if turn.lang == "en" else turn.query
+    if turn.lang == "en":
+        # the glossary's Vietnamese terms, names typed in Vietnamese, and years ("by 2025")
+        years = " ".join(re.findall(r"\b(?:19|20)\d{2}\b", turn.query))
+        topic_q = f"{expand_english(turn.query)} {_vietnamese_words(turn.query)} {years}"
+    else:
+        topic_q = turn.query
     return qtok, topic_tokens(topic_q, drop, turn.kind) or qtok
 
 

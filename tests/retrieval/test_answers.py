@@ -150,3 +150,14 @@ def test_budget_followup_reads_the_task_of_the_first_turn(engine):
     assert a.answered and a.kind == "budget"
     rec = a.records[0]
     assert "bản đồ số" in rec["task"] and rec["budget"]["values"][0] in a.answer
+
+
+@pytest.mark.parametrize("question, first_line", [
+    ("Tỷ lệ hộ gia đình được phủ cáp quang ở Gia Lai đến năm 2025 đạt bao nhiêu?", "Mục tiêu: trên 50%."),
+    ("What share of households should fibre broadband cover in Gia Lai by 2025?", "Target: over 50%."),
+])
+def test_target_answer_states_the_figure_first(engine, question, first_line):
+    a = engine.ask(question)
+    assert a.answered and a.kind == "target"
+    assert a.answer.splitlines()[0] == first_line
+    assert "50%" in a.citations[0].text
