@@ -39,7 +39,8 @@ _KIND_CUES: list[tuple[str, tuple[str, ...]]] = [
     ("target", ("bao nhieu", "ty le", "muc tieu", "chi tieu", "phan tram", "%", "what share", "percentage",
                 "how many", "target", "muc nao", "dat muc", "ty trong", "toi thieu")),
     ("fact", ("quyet dinh nao", "ai ky", "ky ban hanh", "nguoi ky", "signed", "which decision", "implements",
-              "thuc hien quyet dinh", "can cu", "san pham nao", "which products", "which farm")),
+              "thuc hien quyet dinh", "can cu", "san pham nao", "which products", "which farm", "nghi quyet nao",
+              "chi thi nao", "van ban nao", "which resolution", "which directive", "based on", "legal basis")),
 ]
 # phrases that say what kind of fact is wanted, not which task: left out of topic matching
 _CUE_PHRASES = sorted({c.strip() for kind, cues in _KIND_CUES if kind in ("lead", "cooperate", "deadline")
@@ -96,6 +97,8 @@ _WHO_CUES = {"vi": (" ai ", " co quan nao ", " so nao ", " don vi nao "), "en": 
 def detect_kind(question: str) -> str:
     q = f" {fold(question)} "
     q = q.replace(" what s ", " what ")
+    if _SIGNER_Q.search(q):
+        return "fact"       # "who signed ..." is not a who-leads question
     for kind, cues in _KIND_CUES:
         if kind == "budget" and any(c in q for c in _WHO_CUES[detect_lang(question)]):
             continue        # "cơ quan nào bố trí kinh phí": a who-question about funding
@@ -393,10 +396,14 @@ def answer_question(engine, question: str, history: list[str], plan: str | None)
         reason = (f"no plan of {turn.unknown_province} in the corpus" if turn.lang == "en"
                   else f"không có kế hoạch nào của {turn.unknown_province}")
         return decline(engine, turn, reason)
-    if turn.kind == "fact" and re.search(r"\b(ai ky|nguoi ky|who signed|ky ban hanh|signed)\b", fold(question)):
+    if turn.kind == "fact" and _SIGNER_Q.search(fold(question)):
         signed = _signer_answer(engine, turn)
         if signed:
             return signed
+    if turn.kind in ("fact", "unknown") and _BASIS_Q.search(fold(question)):
+        basis = _basis_answer(engine, turn)
+        if basis:
+            return basis
     if turn.kind == "compare" or len(turn.provinces) > 1:
         return _compare(engine, turn)
     if turn.kind == "aggregate":
@@ -448,7 +455,7 @@ def answer_question(engine, question: str, history: list[str], plan: str | None)
     return Answer(body, True, turn.kind, plan_id, _dedupe(citations), records, turn.lang)
 
 
-_SIGNER_Q = re.compile(r"\b(ai ky|nguoi ky|ky ban hanh|who signed|signed by|signatory)\b")
+_SIGNER_Q = re.compile(r"\b(ai ky|nguoi ky|ky ban hanh|who signed|signed by|signatory|signed)\b")
 _SIGNATURE = re.compile(r"\b(kt|tm) (chu tich|uy ban nhan dan)\b|\bpho chu tich\b")
 
 
@@ -538,6 +545,89 @@ def _dedupe(citations: list[Citation]) -> list[Citation]:
             seen.add(key)
             out.append(c)
     return out
+
+
+_BASIS_Q = re.compile(r"\b(?:(?:quyet dinh|nghi quyet|chi thi|cong van|van ban) nao|can cu (?:vao )?(?:nao|dau|gi)"
+                      r"|which (?:decision|resolution|directive|document|law)|implements?|based on|legal basis)\b")
+# document types and issuers a question may name, folded Vietnamese with their English
+_DOC_TYPES = {"quyet dinh": ("decision",), "nghi quyet": ("resolution",), "chi thi": ("directive",),
+              "cong van": ("official letter", "dispatch"), "ke hoach": (), "luat": ("law",)}
+_DOC_NAMES = {"quyet dinh": ("quyết định", "decision"), "nghi quyet": ("nghị quyết", "resolution"),
+              "chi thi": ("chỉ thị", "directive"), "cong van": ("công văn", "official letter"),
+              "ke hoach": ("kế hoạch", "plan"), "luat": ("luật", "law")}
+_ISSUERS = {"thu tuong": ("prime minister",), "chinh phu": ("government",), "tinh uy": ("party committee",),
+            "uy ban quoc gia": ("national committee",), "bo ": ("ministry",), "hdnd": ("people's council",)}
+_BASIS_START = re.compile(r"^(thuc hien|can cu|can cir)\b")
+
+
+def _preamble_clauses(plan, repair) -> list[tuple[int, int, str, str]]:
+    """The plan's legal bases: the preamble's "Căn cứ ..." / "Thực hiện ..." clauses, as
+    (first line, last line, text as printed, folded)."""
+    pieces, pos = [], 0
+    text = ""
+    for ln in plan.lines:
+        if plan.section_of[ln.number - 1]:
+            break
+        if ln.text.strip():
+            pieces.append((pos, ln.number))
+            text += ln.text.strip() + " "
+            pos = len(text)
+    out = []
+    # a clause ends at ; or . and a new one opens at "Căn cứ" / "Thực hiện" (OCR: "Thuc hién")
+    for m in re.finditer(r"(?:Th[uựyư]c hi\S*n|C[aă]n c\S*)\s[^;.]+(?:[;.]|$)", text):
+        raw = " ".join(m.group(0).split())
+        folded = repair.fold(raw) if plan.meta.ocr and repair else fold(raw)
+        if not _BASIS_START.match(folded) or not any(t in folded for t in _DOC_TYPES):
+            continue
+        lines = [n for p, n in pieces if p <= m.end()]
+        first = max((n for p, n in pieces if p <= m.start()), default=lines[0])
+        out.append((first, lines[-1], raw, folded))
+    return out
+
+
+def _basis_answer(engine, turn: Turn) -> Answer | None:
+    """ "Kế hoạch ... thực hiện quyết định nào?": the preamble clause naming the kind of
+    document (and the issuer) the question names; every basis when it names none."""
+    if len(turn.plans or []) != 1:
+        return None
+    pid = turn.plans[0]
+    plan, meta = engine.index.corpus.plans[pid], engine.plans[pid]
+    clauses = _preamble_clauses(plan, engine.index.corpus.repair)
+    if not clauses:
+        return None
+    q = f" {fold(turn.question)} "
+
+    def wanted(table: dict[str, tuple[str, ...]]) -> list[str]:
+        return [vi for vi, ens in table.items() if f" {vi}" in q or any(e in q for e in ens)]
+    # "kế hoạch" in a question names the plan itself, not a basis
+    types = [t for t in wanted(_DOC_TYPES) if t != "ke hoach"]
+    issuers = wanted(_ISSUERS)
+    implements = "thuc hien" in q or "implement" in q
+
+    def score(c: tuple[int, int, str, str]) -> float:
+        f = c[3]
+        return (2 * sum(t in f for t in types) + sum(i in f for i in issuers)
+                + (0.5 if implements and f.startswith("thuc hien") else 0))
+    best = max(score(c) for c in clauses)
+    none_of_kind = bool(types) and best < 2
+    chosen = clauses[:6] if none_of_kind else [c for c in clauses if score(c) == best][:5]
+    repair = engine.index.corpus.repair
+    items = []
+    for _first, _last, raw, folded in chosen:
+        item = raw.rstrip(";. ")
+        if meta.ocr and repair:
+            item += f" (bản quét OCR, đọc là: “{repair.restore(folded).rstrip(';. ')}”)" if turn.lang == "vi" \
+                else f" (OCR scan, reads: “{repair.restore(folded).rstrip(';. ')}”)"
+        items.append(item)
+    head = (f"{meta.title} được ban hành trên cơ sở:" if turn.lang == "vi" else f"{meta.title} was issued under:")
+    if none_of_kind:
+        # "thực hiện nghị quyết nào?" of a plan that cites none: say so, and give what it cites
+        asked = ", ".join(_DOC_NAMES[t][turn.lang == "en"] for t in types)
+        head = (f"Kế hoạch không nêu văn bản loại này ({asked}) trong phần căn cứ. " + head if turn.lang == "vi"
+                else f"The plan cites no document of that kind ({asked}) as its basis. " + head)
+    body = head + "\n" + "\n".join(f"• {i}" for i in items)
+    citations = [Citation(pid, meta.title, "", first, last, raw, 1.0) for first, last, raw, _ in chosen]
+    return Answer(body, True, "fact", pid, citations, [], turn.lang)
 
 
 def _signer_answer(engine, turn: Turn) -> Answer | None:

@@ -161,3 +161,26 @@ def test_target_answer_states_the_figure_first(engine, question, first_line):
     assert a.answered and a.kind == "target"
     assert a.answer.splitlines()[0] == first_line
     assert "50%" in a.citations[0].text
+
+
+def test_who_signed_in_english_names_the_signer(engine):
+    a = engine.ask("Who signed the Vinh Phuc digital transformation plan?")
+    assert a.answered and a.kind == "fact" and "Lê Duy Thành" in a.answer
+
+
+@pytest.mark.parametrize("question, plan, want", [
+    ("Kế hoạch nông thôn mới thông minh của Phú Thọ thực hiện quyết định nào của Thủ tướng?",
+     "phu-tho-nong-thon-moi-2025", "924/QĐ-TTg"),
+    ("ke hoach chuyen doi so phu tho 2026 thuc hien cong van nao", "phu-tho-2026-ocr", "5511/BKHCN"),
+])
+def test_legal_basis_read_from_the_preamble(engine, question, plan, want):
+    a = engine.ask(question)
+    assert a.answered and a.plan == plan and want in a.answer
+    c = a.citations[0]
+    assert want.split("/")[0] in " ".join(engine.raw_lines(plan)[c.line_start - 1:c.line_end])
+
+
+def test_legal_basis_of_a_kind_the_plan_does_not_cite_says_so(engine):
+    a = engine.ask("Vinh Phuc plan implements which resolution?")
+    assert a.answered and "no document of that kind (resolution)" in a.answer
+    assert "942/QĐ-TTg" in a.answer
