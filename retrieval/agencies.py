@@ -11,8 +11,19 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 
 from .normalize import fold
+
+
+@lru_cache(maxsize=1)
+def province_names() -> tuple[str, ...]:
+    """Vietnam's provinces (retrieval/data/provinces.txt), to tell a province not in the corpus
+    from a typo, and to keep "Báo Phú | Thọ" one name when a table cell wraps inside it."""
+    text = resources.files("retrieval").joinpath("data/provinces.txt").read_text(encoding="utf-8")
+    return tuple(ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#"))
+
 
 # Folded heads, longest first so "uy ban nhan dan" wins over "uy ban".
 HEADS: tuple[str, ...] = tuple(sorted({

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import logging
 from functools import cached_property
-from importlib import resources
 
+from .agencies import province_names
 from .config import Settings, get_settings
 from .embed import Embedder, get_embedder
 from .index import LoadedIndex, build, load, staleness
@@ -17,11 +17,6 @@ from .rerank import Idf
 from .search import PlanFilter, Searcher, _distinctive_title_bigrams, detect_plans, topic_text
 
 log = logging.getLogger(__name__)
-
-
-def province_names() -> list[str]:
-    text = resources.files("retrieval").joinpath("data/provinces.txt").read_text(encoding="utf-8")
-    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
 
 
 class UnknownPlanError(KeyError):

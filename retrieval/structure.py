@@ -9,8 +9,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from .agencies import SPLIT_AGENCIES, Gazetteer, clean_name, is_agency_start, starts_with_head, subject_before
+from .agencies import (
+    SPLIT_AGENCIES,
+    Gazetteer,
+    clean_name,
+    is_agency_start,
+    province_names,
+    starts_with_head,
+    subject_before,
+)
 from .models import Line, PlanMeta, TaskRecord
 from .normalize import fold
 from .ocr_table import (
@@ -191,6 +200,17 @@ def _next_numbers(last: str) -> set[str]:
     return nxt
 
 
+def _splits_province(before: str, after: str) -> bool:
+    """ "Báo Phú" | "Thọ, Đài PT và TH tỉnh": the line broke inside a province's name."""
+    a, b = before.split()[-1:], after.split()[:1]
+    return bool(a and b) and f"{a[0]} {b[0]}" in _FOLDED_PROVINCES()
+
+
+@lru_cache(maxsize=1)
+def _FOLDED_PROVINCES() -> frozenset[str]:
+    return frozenset(fold(p) for p in province_names() if len(p.split()) == 2)
+
+
 def _cells_clean(texts: list[str]) -> list[tuple[str, str]]:
     """Group a clean row's lines into typed cells: ('agency'|'deadline'|'money'|'text', text).
 
@@ -209,7 +229,8 @@ def _cells_clean(texts: list[str]) -> list[tuple[str, str]]:
             prev_kind, prev = cells[-1][0], cells[-1][1]
             pf = fold(prev)
             unfinished = prev.rstrip().endswith((",", " và", "và", "-", "&", "(")) or pf in {
-                "van phong", "so", "uy ban nhan dan", "ngan hang", "co quan", "cac so", "ban"}
+                "van phong", "so", "uy ban nhan dan", "ngan hang", "co quan", "cac so", "ban"} \
+                or _splits_province(pf, fold(t))
             if prev_kind in ("agency", "text") and (unfinished or t[:1].islower()) and kind not in ("money",) \
                     and not (kind == "deadline" and prev_kind == "agency" and not unfinished):
                 cells[-1][1] = f"{prev} {t}"

@@ -84,3 +84,11 @@ def test_every_record_has_valid_provenance(corpus):
         for r in plan.records:
             assert 1 <= r.line_start <= r.line_end <= n
             assert r.plan == plan.meta.id
+
+
+def test_cell_wrapped_inside_a_province_name_stays_one_name(corpus):
+    # "... tổ chức đoàn thể; Báo Phú" | "Thọ, Đài PT và TH tỉnh": the line broke inside "Phú Thọ"
+    line = next(ln.number for ln in corpus.plans["phu-tho-nong-thon-moi-2025"].lines
+                if ln.text.startswith("Tiếp tục tổ chức quán triệt, tuyên truyền, phổ biến nội dung"))
+    rec = _record(corpus, "phu-tho-nong-thon-moi-2025", line)
+    assert "Báo Phú Thọ" in rec.cooperating and "Báo Phú" not in rec.cooperating
