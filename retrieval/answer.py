@@ -255,7 +255,8 @@ def _record_line(rec: TaskRecord | None, kind: str, lang: str) -> str:
         if rec.deadline:
             parts.append(f"deadline: {rec.deadline}")
         if rec.budget and rec.budget.get("values"):
-            parts.append(f"budget: {' + '.join(rec.budget['values'])} million VND")
+            total = _sum_millions(rec.budget["values"])
+            parts.append(f"budget: {total} triệu đồng (VND {_billions(total)} billion)")
         return "; ".join(parts) + "."
     line = f"{rec.lead} chủ trì"
     if coop:
@@ -300,7 +301,7 @@ def _budget_text(rec: TaskRecord | None, quote: str, lang: str) -> str | None:
         total = _sum_millions(vals)
         if lang == "en":
             # the plan's unit (triệu đồng) quoted as printed, with the usual English reading
-            billions = f"{int(total.replace('.', '')) / 1000:,.3f}".rstrip("0").rstrip(".")
+            billions = _billions(total)
             detail = " + ".join(f"{v} triệu" for v in vals)
             split = f": {detail}; ĐTC = public investment, SN = recurrent" if len(vals) > 1 else ""
             return f"Estimated budget: {total} triệu đồng (VND {billions} billion{split})."
@@ -328,6 +329,11 @@ def _figure_line(sentence: str, lang: str) -> str:
         q = _FIGURE_EN.get(fold(qualifier or ""), "")
         return f"Target: {q + ' ' if q else ''}{figure}."
     return f"Mục tiêu: {qualifier.lower() + ' ' if qualifier else ''}{figure}."
+
+
+def _billions(millions: str) -> str:
+    """ "75.000" (triệu đồng) -> "75"; "65.500" -> "65.5": the English reading in VND billions."""
+    return f"{int(millions.replace('.', '')) / 1000:,.3f}".rstrip("0").rstrip(".")
 
 
 def _sum_millions(values: list[str]) -> str:

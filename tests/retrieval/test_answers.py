@@ -184,3 +184,40 @@ def test_legal_basis_of_a_kind_the_plan_does_not_cite_says_so(engine):
     a = engine.ask("Vinh Phuc plan implements which resolution?")
     assert a.answered and "no document of that kind (resolution)" in a.answer
     assert "942/QĐ-TTg" in a.answer
+
+
+# each kind in each language, on tasks of the clean plans (fresh wording, not the dev set's)
+_MATRIX = {
+    "lead": (["Ai chủ trì thuê hệ thống bản đồ số GIS dùng chung của Vĩnh Phúc?",
+              "ai chu tri thue he thong ban do so gis dung chung vinh phuc",
+              "Who leads renting the shared GIS digital map system in Vinh Phuc?"],
+             "vinh-phuc-2022-2025", "Sở Thông tin và Truyền thông"),
+    "deadline": (["Khi nào Vĩnh Phúc phải ban hành Quy chế quản lý, vận hành Trung tâm Giám sát, "
+                  "điều hành đô thị thông minh?",
+                  "khi nao vinh phuc ban hanh quy che quan ly van hanh trung tam giam sat dieu hanh do thi thong minh",
+                  "When must Vinh Phuc issue the regulation on operating the smart city monitoring and "
+                  "operation centre?"],
+                 "vinh-phuc-2022-2025", "2022"),
+    "cooperate": (["Cục Thuế tỉnh phối hợp với những cơ quan nào để phổ cập hóa đơn điện tử ở Phú Thọ năm 2022?",
+                   "cuc thue phoi hop voi co quan nao de pho cap hoa don dien tu o phu tho 2022",
+                   "Which agencies work with the provincial Tax Department on e-invoices in Phu Tho 2022?"],
+                  "phu-tho-2022", "Sở Thông tin và Truyền thông"),
+    "budget": (["Kinh phí thuê hệ thống bản đồ số GIS dùng chung của Vĩnh Phúc là bao nhiêu?",
+                "kinh phi thue he thong ban do so gis dung chung vinh phuc bao nhieu",
+                "How much is budgeted for renting the shared GIS digital map system in Vinh Phuc?"],
+               "vinh-phuc-2022-2025", "15.000 triệu đồng"),
+    "target": (["Tỷ lệ hộ gia đình được phủ cáp quang ở Gia Lai đến năm 2025 là bao nhiêu?",
+                "ty le ho gia dinh duoc phu cap quang o gia lai den nam 2025",
+                "What share of households should fibre broadband cover in Gia Lai by 2025?"],
+               "gia-lai-2021-2025", "50%"),
+}
+
+
+@pytest.mark.parametrize("kind, lang_index", [(k, i) for k in _MATRIX for i in range(3)])
+def test_each_kind_in_each_language(engine, kind, lang_index):
+    questions, plan, want = _MATRIX[kind]
+    a = engine.ask(questions[lang_index])
+    assert a.answered and a.kind == kind
+    assert a.lang == ("en" if lang_index == 2 else "vi")
+    assert want in a.answer.splitlines()[0]
+    assert a.citations[0].plan == plan
