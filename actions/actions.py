@@ -1,4 +1,4 @@
-"""Custom actions: language detection, answering from the plans, help, feedback.
+"""Custom actions: answering from the plans, help, feedback.
 
 Each action takes its backend as a constructor argument with a default (the way rasa_sdk's
 ActionQueryKnowledgeBase takes its knowledge base), so tests hand in a stub client and a
@@ -20,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.client import AnswerClient, RetrievalClient, RetrievalRejected, RetrievalUnavailable
 from actions.config import ActionSettings
 from actions.feedback import FeedbackStore
-from actions.render import detect_lang, is_positive_feedback, reply
+from actions.render import is_positive_feedback, reply
 
 log = logging.getLogger(__name__)
 
@@ -75,22 +75,10 @@ def _entity_values(tracker: Tracker, name: str) -> list[str]:
 
 
 def _lang(tracker: Tracker) -> str:
+    """The `lang` slot, which Rasa fills from the NLU pipeline's `lang` entity on every message
+    (bot/components/language.py)."""
     lang = tracker.get_slot("lang")
-    return lang if lang in ("vi", "en") else detect_lang(tracker.latest_message.get("text", ""))
-
-
-class ActionDetectLang(Action):
-    """Runs after every user message (custom slot mapping of `lang`), before responses are
-    chosen, so every reply can pick its English variant."""
-
-    def name(self) -> str:
-        return "action_detect_lang"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        text = tracker.latest_message.get("text") or ""
-        if not text or text.startswith("/"):
-            return []
-        return [SlotSet("lang", detect_lang(text))]
+    return lang if lang in ("vi", "en") else "vi"
 
 
 class _BackedAction(Action, metaclass=ABCMeta):

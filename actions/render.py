@@ -1,5 +1,6 @@
-"""Language detection and the reply built from an /ask answer: text for every channel, a card
-payload for the web page."""
+"""The reply built from an /ask answer (text for every channel, a card payload for the web
+page) and the polarity of feedback.  The message's language is detected in the NLU pipeline
+(bot/components/language.py) and reaches the actions as the `lang` slot."""
 
 from __future__ import annotations
 
@@ -12,35 +13,6 @@ Lang = Literal["vi", "en"]
 
 MAX_CITATIONS = 3
 MAX_SNIPPET = 300
-
-# Letters that only Vietnamese uses (beyond ASCII): any one of them settles the language.
-_VI_LETTERS = set("ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ")
-_EN_WORDS = frozenset("""
-the a an of in on at to for and or is are was were be been do does did what which who whom whose
-when where why how much many by with from about this that these those it its plan plans province
-department agency leads lead responsible deadline target budget funding digital transformation
-hello hi hey thanks thank you please help can could would should will and what's who's there
-start over restart goodbye bye useful helpful wrong correct not my me i your you
-""".split())
-# Unaccented Vietnamese words that are not English words.
-_VI_WORDS = frozenset("""
-ai chu tri phoi hop ke hoach nam cua tinh so nao gi la co khong thi sao nhieu bao gio khi han
-muc tieu chi kinh phi du toan don vi quan nhiem vu trien khai xay dung dung du lieu chuyen doi
-nong thon moi xa huyen cap ban chao cam toi lai dau giup voi ve cac nhung duoc hien con the va
-tam biet hoi tra loi sai dung roi huu ich xin oi nhe ha
-""".split())
-
-
-def detect_lang(text: str) -> Lang:
-    """'vi' for Vietnamese with or without diacritics, 'en' for English."""
-    lowered = unicodedata.normalize("NFC", text or "").lower()
-    if any(ch in _VI_LETTERS for ch in lowered):
-        return "vi"
-    words = re.findall(r"[a-z']+", lowered)
-    en = sum(w in _EN_WORDS for w in words)
-    vi = sum(w in _VI_WORDS for w in words)
-    return "en" if en > vi else "vi"
-
 
 # Words that turn feedback negative ("không hữu ích", "sai rồi", "not helpful"), folded, so they
 # match with or without diacritics.  Feedback is one intent; its polarity is read here.

@@ -13,7 +13,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.actions import (
     ActionAnswerPlans,
-    ActionDetectLang,
     ActionHelp,
     ActionRecordFeedback,
     recent_questions,
@@ -212,19 +211,6 @@ class TestAnswerPlans:
         dispatcher, _ = run(ActionAnswerPlans(StubClient(declined), store, SETTINGS),
                             tracker("asdf qwer", "nlu_fallback"))
         assert [m["response"] for m in dispatcher.messages] == ["utter_default"]
-
-
-class TestDetectLang:
-    @pytest.mark.parametrize(("text", "lang"), [
-        ("Ai chủ trì hóa đơn điện tử?", "vi"),
-        ("ai chu tri hoa don dien tu", "vi"),
-        ("Which agency leads e-invoicing in Phu Tho?", "en"),
-        ("hello", "en"),
-        ("xin chao", "vi"),
-    ])
-    def test_language(self, text, lang):
-        _, events = run(ActionDetectLang(), tracker(text))
-        assert events == [SlotSet("lang", lang)]
 
 
 class TestFeedback:
