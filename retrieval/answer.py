@@ -25,12 +25,13 @@ _KIND_CUES: list[tuple[str, tuple[str, ...]]] = [
                    "what tasks", "liet ke", "list the tasks", "list all")),
     ("cooperate", ("phoi hop voi nhung", "phoi hop voi so nao", "phoi hop voi don vi nao", "phoi hop voi ai",
                    "phoi hop voi co quan nao", "don vi phoi hop", "co quan phoi hop", "works with", "work with",
+                   "coordinates with", "coordinate with", "collaborat", "partners with", "partner with",
                    "cooperat", "together with", "in coordination with", "phoi hop voi cac", "phoi hop cung")),
     ("lead", ("ai chu tri", "chu tri", "co quan nao", "don vi nao", "so nao", "ai phu trach", "phu trach",
               "chiu trach nhiem", "giao cho", "la viec cua", "ai theo doi", "who ", "which agency",
               "which department", "which body", "which office", "what agency", "leads", "in charge",
               "responsible", "ai thuc hien", "ai trien khai", "do ai", "ai lam", "co quan thuong truc",
-              "standing agency", "ai dieu phoi", "overall direction")),
+              "standing agency", "standing body", "standing office", "ai dieu phoi", "overall direction")),
     ("budget", ("kinh phi", "bao nhieu tien", "ty dong", "trieu dong", "funding", "budget", "how much money",
                 "cost", "von dau tu", "ngan sach")),
     ("deadline", ("bao gio", "khi nao", "thoi han", "han chot", "thoi gian", "ngay nao", "nam nao",
@@ -43,8 +44,10 @@ _KIND_CUES: list[tuple[str, tuple[str, ...]]] = [
               "chi thi nao", "van ban nao", "which resolution", "which directive", "based on", "legal basis")),
 ]
 # phrases that say what kind of fact is wanted, not which task: left out of topic matching
+# (a role such as "cơ quan thường trực" asks for a kind of fact and names what is asked: kept)
+_ROLE_CUES = {"co quan thuong truc", "standing agency", "standing body", "standing office"}
 _CUE_PHRASES = sorted({c.strip() for kind, cues in _KIND_CUES if kind in ("lead", "cooperate", "deadline")
-                       for c in cues if len(c.strip()) > 3} | {
+                       for c in cues if len(c.strip()) > 3} - _ROLE_CUES | {
     "chiu trach nhiem", "theo doi danh gia", "theo doi", "hoan thanh", "phai xong", "truoc thoi han",
     "don vi nao", "co quan nao", "so nao", "who is responsible", "what is the deadline"}, key=len, reverse=True)
 # in a budget question "kinh phí" only says what is asked (every budget row has it); in

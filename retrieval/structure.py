@@ -320,6 +320,8 @@ def narrative_records(plan: Plan, gaz: Gazetteer, table_lines: set[int]) -> list
                        r"đến (?:hết )?năm \d{4})", text)
         if dm:
             dl = dm.group(1)
+        if records and (records[-1].line_start, records[-1].line_end) == (start_line, end_line):
+            continue        # two cue lines of one sentence ("là cơ quan thường trực ..., chủ trì")
         records.append(TaskRecord(plan.meta.id, task, clean_name(lead), coop, dl, None, None,
                                   plan.section_of[ln.number - 1], start_line, end_line, "narrative", text))
     return records
@@ -331,6 +333,10 @@ def _ocr_chu_tri(folded: str):
 
 
 def _ocr_subject(plan: Plan, gaz: Gazetteer, idx: int, folded: str) -> str | None:
+    if re.match(r"^\W*(la co quan|chu tri|co trach nhiem|tham muu)\b", folded):
+        # "- Là cơ quan thường trực Ban Chỉ đạo ..., chủ trì ..." under "2. Sở Khoa học và
+        # Công nghệ": the bullet has no subject of its own; the heading's agency is it
+        return _heading_agency(plan, plan.lines[idx].number, gaz)
     pos = folded.find("chu tri")
     if pos < 0:
         pos = folded.find("la co quan")

@@ -92,3 +92,11 @@ def test_cell_wrapped_inside_a_province_name_stays_one_name(corpus):
                 if ln.text.startswith("Tiếp tục tổ chức quán triệt, tuyên truyền, phổ biến nội dung"))
     rec = _record(corpus, "phu-tho-nong-thon-moi-2025", line)
     assert "Báo Phú Thọ" in rec.cooperating and "Báo Phú" not in rec.cooperating
+
+
+def test_subjectless_bullet_takes_its_heading_agency_on_the_ocr_plan(corpus):
+    # "2. Sở Khoa học và Công nghệ" / "- Là cơ quan thường trực Ban Chỉ đạo ..., chủ trì tham mưu"
+    plan = corpus.plans["phu-tho-2026-ocr"]
+    line = next(ln.number for ln in plan.lines if ln.text.startswith("- La co quan thuong tryc Ban Chi dao"))
+    recs = [r for r in plan.records if r.source == "narrative" and r.line_start <= line <= r.line_end]
+    assert len(recs) == 1 and recs[0].lead == "Sở Khoa học và Công nghệ"
