@@ -19,6 +19,16 @@ would otherwise be taken from the server under test.  `--client httpx` runs the 
 
 Target on the dev machine: zero errors, p95 <= 150 ms with 20 clients.  A running service keeps
 its own rate limit, so start it with CDS_RATE_LIMIT_PER_MINUTE=0 when pointing --url at it.
+
+Measured 2026-11-25 03:36-03:48 UTC, 2 cores shared with other work (1-min load 2-5), 20 clients:
+  cached  1386-1458 req/s, p50 11-15 ms, p95 28-36 ms, p99 42-52, max 92-148; server 0.43-0.50 ms
+          CPU/request, client 0.14-0.16.  With --client httpx: 136-254 req/s, p95 243-443 ms,
+          max 1.0-2.4 s with every request a hit: client 3.4-4.2 ms CPU/request, its one event
+          loop saturated (encode/httpx#3215).
+  engine  55-79 req/s, p50 222-320 ms, p95 504-734 ms: server 15-19 ms CPU/request, of which
+          the HTTP stack is ~0.5; throughput is the engine's CPU (one process, GIL) and, with 20
+          closed-loop clients, mean latency = 20 / throughput, so the target is out of reach here
+          until engine.ask is faster.  1 client: p50 13 ms, p95 85 ms.
 """
 
 from __future__ import annotations
