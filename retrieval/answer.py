@@ -15,7 +15,7 @@ from .normalize import fold
 from .ocr_table import find_agencies
 from .rerank import score as rerank_score
 from .structure import ocr_window_record
-from .tokenize import QUERY_STOP
+from .tokenize import QUERY_STOP, query_word_tokens
 
 # --- question analysis ----------------------------------------------------------------
 
@@ -123,9 +123,11 @@ class Turn:
     plans: list[str]
     provinces: list[str]
     unknown_province: str | None
+    typed: str = ""         # the question as typed (before abbreviations were expanded)
 
 
 def resolve(engine, question: str, history: list[str], plan: str | None) -> Turn:
+    typed = question
     question = expand_abbreviations(question)
     history = [expand_abbreviations(h) for h in history]
     lang = detect_lang(question)
@@ -150,7 +152,7 @@ def resolve(engine, question: str, history: list[str], plan: str | None) -> Turn
         if lang == "vi" and detect_lang(question) == "vi" and detect_lang(prev) == "en" and not re.search(
                 r"[^\x00-\x7f]", question):
             lang = detect_lang(question)
-    return Turn(question, query, kind, lang, plans, found.provinces, found.unknown_province)
+    return Turn(question, query, kind, lang, plans, found.provinces, found.unknown_province, typed)
 
 
 def _plan_words(engine) -> set[str]:
@@ -384,6 +386,36 @@ def compose(engine, turn: Turn, hit: Hit, query_tokens: list[str]) -> tuple[str,
     return text.strip(), citation, (rec.to_dict() if rec else None)
 
 
+# compound words that ask rather than name a topic
+_QUESTION_COMPOUNDS = {"bao nhieu", "phan tram", "ke ca", "the nao", "nhu the nao", "khi nao", "bao gio",
+                       "thoi gian", "co quan", "don vi", "hien nay", "cu the"}
+
+
+def _unknown_topic_words(engine, turn: Turn) -> list[str]:
+    """Compound words of a Vietnamese question that no clean plan uses ("sân bay", "vũ trụ"):
+    the plans do not cover that topic, whatever the search returns.  Questions typed without
+    diacritics (no reliable segmentation), English ones, and ones that may be about an OCR
+    plan (its text cannot attest a word: "địa giới" is there, unreadable) are not checked."""
+    # typed with diacritics: an abbreviation ("CĐS", expanded to "chuyển đổi số") does not count
+    if turn.lang != "vi" or not re.search(r"[^\x00-\x7f]", re.sub(r"\b[A-ZĐ&]{2,}\b", " ", turn.typed)):
+        return []
+    question = turn.question
+    plans = turn.plans or list(engine.plans)
+    if any(engine.plans[p].ocr for p in plans):
+        return []
+    known = engine.known_words
+    out = []
+    for tok in query_word_tokens(without_cues(question, turn.kind)):
+        if "_" not in tok:
+            continue
+        f = fold(tok.replace("_", " "))
+        syl = f.split()
+        seen = f in known or len(syl) > 2 and all(f"{a} {b}" in known for a, b in zip(syl, syl[1:], strict=False))
+        if not seen and f not in _QUESTION_COMPOUNDS and not re.search(r"\d", f):
+            out.append(tok.replace("_", " "))
+    return out
+
+
 def decline(engine, turn: Turn, reason: str) -> Answer:
     titles = "; ".join(f"{m.title} ({pid})" for pid, m in engine.plans.items())
     if turn.lang == "en":
@@ -419,6 +451,11 @@ def answer_question(engine, question: str, history: list[str], plan: str | None)
         agg = _aggregate(engine, turn)
         if agg:
             return agg
+    unknown = _unknown_topic_words(engine, turn)
+    if unknown:
+        words = ", ".join(f"“{w}”" for w in unknown)
+        return decline(engine, turn, f"the plans never mention {words}" if turn.lang == "en"
+                       else f"các kế hoạch không đề cập đến {words}")
     qtok, topic_toks = _query_tokens(engine, turn)
     topic = engine.topic(turn.query) if turn.plans else turn.query
     topic = without_cues(topic, turn.kind) or topic

@@ -13,6 +13,7 @@ from .config import Settings, get_settings
 from .embed import Embedder, get_embedder
 from .index import LoadedIndex, build, load, staleness
 from .models import Answer, Hit, PlanMeta, TaskRecord
+from .normalize import fold
 from .rerank import Idf
 from .search import PlanFilter, Searcher, _distinctive_title_bigrams, detect_plans, topic_text
 
@@ -56,6 +57,16 @@ class Engine:
     @cached_property
     def plans(self) -> dict[str, PlanMeta]:
         return {pid: plan.meta for pid, plan in self.index.corpus.plans.items()}
+
+    @cached_property
+    def known_words(self) -> frozenset[str]:
+        """Folded compound words of the clean plans (the word field's vocabulary), and their
+        syllable pairs, to tell a topic the plans never mention from one they word otherwise."""
+        clean = {p.plan for p in self.index.passages if not p.repaired}
+        words = {fold(w.replace("_", " ")) for w in self.index.vocab_word}
+        pairs = {f"{a} {b}" for p in self.index.passages if p.plan in clean
+                 for a, b in zip(p.folded.split(), p.folded.split()[1:], strict=False)}
+        return frozenset(words | pairs)
 
     @cached_property
     def idf(self) -> Idf:

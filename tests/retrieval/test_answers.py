@@ -221,3 +221,14 @@ def test_each_kind_in_each_language(engine, kind, lang_index):
     assert a.lang == ("en" if lang_index == 2 else "vi")
     assert want in a.answer.splitlines()[0]
     assert a.citations[0].plan == plan
+
+
+def test_topic_no_plan_mentions_is_declined_with_the_word(engine):
+    a = engine.ask("Ai chủ trì xây dựng sân bay thông minh ở Vĩnh Phúc?")
+    assert not a.answered and "sân bay" in a.answer and not a.citations
+
+
+def test_unaccented_and_abbreviated_questions_are_not_checked_for_unknown_words(engine):
+    # "CĐS" expands to accented words; the question itself was typed without diacritics
+    a = engine.ask("ke hoach CĐS vinh phuc: ai chu tri thue he thong ban do so gis dung chung")
+    assert a.answered and "Sở Thông tin và Truyền thông" in a.answer
