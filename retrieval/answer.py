@@ -13,6 +13,7 @@ from .glossary import expand_abbreviations, expand_english
 from .models import Answer, Citation, Hit, TaskRecord
 from .normalize import fold
 from .ocr_table import find_agencies
+from .rerank import folded_text
 from .rerank import score as rerank_score
 from .structure import ocr_window_record
 from .tokenize import QUERY_STOP, query_word_tokens
@@ -56,8 +57,15 @@ _BUDGET_CUES = ("kinh phi du kien", "du kien bao nhieu", "kinh phi", "bao nhieu 
                 "how much money", "funding", "budget")
 
 
-_CUE_WORDS = [tuple(p.split()) for p in _CUE_PHRASES]
-_CUE_WORDS_BUDGET = sorted(_CUE_WORDS + [tuple(p.split()) for p in _BUDGET_CUES], key=len, reverse=True)
+def _by_first_word(phrases: list[tuple[str, ...]]) -> dict[str, list[tuple[str, ...]]]:
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for p in sorted(phrases, key=len, reverse=True):      # longest first
+        out.setdefault(p[0], []).append(p)
+    return out
+
+
+_CUE_WORDS = _by_first_word([tuple(p.split()) for p in _CUE_PHRASES])
+_CUE_WORDS_BUDGET = _by_first_word([tuple(p.split()) for p in (*_CUE_PHRASES, *_BUDGET_CUES)])
 
 
 def without_cues(query: str, kind: str = "") -> str:
@@ -67,11 +75,16 @@ def without_cues(query: str, kind: str = "") -> str:
     words = query.split()
     keys = [re.sub(r"[^\w%]", "", fold(w)) for w in words]
     keep = [True] * len(words)
-    for phrase in _CUE_WORDS_BUDGET if kind == "budget" else _CUE_WORDS:
-        n = len(phrase)
-        for i in range(len(keys) - n + 1):
-            if tuple(keys[i:i + n]) == phrase and all(keep[i:i + n]):
+    table = _CUE_WORDS_BUDGET if kind == "budget" else _CUE_WORDS
+    i = 0
+    while i < len(keys):
+        for phrase in table.get(keys[i], ()):
+            n = len(phrase)
+            if tuple(keys[i:i + n]) == phrase:
                 keep[i:i + n] = [False] * n
+                i += n - 1
+                break
+        i += 1
     return " ".join(w for w, k in zip(words, keep, strict=True) if k)
 
 
@@ -230,7 +243,7 @@ def record_for(engine, hit: Hit, query_tokens: list[str]) -> TaskRecord | None:
         cands = [r for r in plan.records if r.source == "narrative" and r.section == p.section]
     if not cands:
         return None
-    return max(cands, key=lambda r: coverage(query_tokens, fold(r.raw or r.task)))
+    return max(cands, key=lambda r: coverage(query_tokens, folded_text(r.raw or r.task)))
 
 
 # --- composing ---------------------------------------------------------------------------
@@ -563,13 +576,13 @@ def rerank(engine, turn: Turn, hits: list[Hit], topic_tokens: list[str]) -> list
     scored = []
     for rank, h in enumerate(hits):
         rec = record_for(engine, h, topic_tokens)
-        s = rerank_score(turn.kind, h, rank, rec, topic_tokens, idf, years)
+        s = rerank_score(turn.kind, h, rank, rec, topic_tokens, idf, years, engine.near_words)
         if signer and _SIGNATURE.search(h.passage.folded):
             s += 0.3        # "ai ký kế hoạch": the signature block ("KT. CHỦ TỊCH / PHÓ CHỦ TỊCH")
         if named:
             # "Sở Nội vụ phối hợp với sở nào ...": passages of that agency's task or section
-            theirs = {fold(a) for a in ([rec.lead] + rec.cooperating if rec and rec.lead else [])}
-            if named & theirs or any(k in fold(h.passage.section) for k in named):
+            theirs = {folded_text(a) for a in ([rec.lead] + rec.cooperating if rec and rec.lead else [])}
+            if named & theirs or any(k in folded_text(h.passage.section) for k in named):
                 s += 0.08
         scored.append(Hit(h.passage, s, h.scores))
     scored.sort(key=lambda h: -h.score)

@@ -14,7 +14,7 @@ from .embed import Embedder, get_embedder
 from .index import LoadedIndex, build, load, staleness
 from .models import Answer, Hit, PlanMeta, TaskRecord
 from .normalize import fold
-from .rerank import Idf
+from .rerank import Idf, NearWords
 from .search import PlanFilter, Searcher, _distinctive_title_bigrams, detect_plans, topic_text
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,18 @@ class Engine:
         pairs = {f"{a} {b}" for p in self.index.passages if p.plan in clean
                  for a, b in zip(p.folded.split(), p.folded.split()[1:], strict=False)}
         return frozenset(words | pairs)
+
+    @cached_property
+    def near_words(self) -> NearWords:
+        """One-edit neighbours among the words rerank compares on OCR text."""
+        words: set[str] = set()
+        for p in self.index.passages:
+            words.update(p.folded.split())
+            words.update(fold(p.section).split())
+        for plan in self.index.corpus.plans.values():
+            for r in plan.records:
+                words.update(fold(r.task).split())
+        return NearWords(words)
 
     @cached_property
     def idf(self) -> Idf:

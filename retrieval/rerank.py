@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -45,21 +46,52 @@ class Idf:
         return self.weights.get(token, self.default)
 
 
-def lexical(query_tokens: list[str], folded: str, idf: Idf, fuzzy: bool = False) -> float:
+class NearWords:
+    """Words of a vocabulary one edit from a token ("ding" -> {"dung", "dinh", ...}), found
+    through a deletion index: the OCR text's few thousand distinct words are indexed once,
+    instead of every passage word being compared with every query word at every question."""
+
+    def __init__(self, vocabulary: Iterable[str]) -> None:
+        index: dict[str, set[str]] = {}
+        for w in set(vocabulary):
+            for d in _deletes1(w):
+                index.setdefault(d, set()).add(w)
+        self._index = index
+        self._cache: dict[str, frozenset[str]] = {}
+
+    def __call__(self, token: str) -> frozenset[str]:
+        found = self._cache.get(token)
+        if found is None:
+            cands = set().union(*(self._index.get(d, ()) for d in _deletes1(token)))
+            found = frozenset(w for w in cands if w != token and _near(token, w))
+            if len(self._cache) < 100_000:
+                self._cache[token] = found
+        return found
+
+
+def _deletes1(word: str) -> set[str]:
+    return {word} | {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def lexical(query_tokens: list[str], folded: str, idf: Idf, fuzzy: bool = False,
+            near: NearWords | None = None) -> float:
     """Rarity-weighted share of the topic words present, and share of topic bigrams present.
     With `fuzzy` (OCR text) a word or a pair one letter off counts for most of its weight
     ("nguoi ding dau" for "người đứng đầu")."""
     if not query_tokens:
         return 0.0
-    words = folded.split()
+    positions = _positions(folded)
     total = sum(idf(t) for t in query_tokens)
     # where each query word occurs: 1.0 verbatim, 0.7 one letter off (OCR text only)
     at: dict[str, dict[int, float]] = {}
     for t in set(query_tokens):
-        exact = {i: 1.0 for i, w in enumerate(words) if w == t}
+        found = dict.fromkeys(positions.get(t, ()), 1.0)
         if fuzzy and len(t) >= 3:
-            exact.update({i: 0.7 for i, w in enumerate(words) if i not in exact and _near(t, w)})
-        at[t] = exact
+            close = (near(t) & positions.keys()) if near is not None else \
+                [w for w in positions if w != t and _near(t, w)]
+            for w in close:
+                found.update((i, 0.7) for i in positions[w] if i not in found)
+        at[t] = found
     uni = sum(idf(t) * max(at[t].values(), default=0.0) for t in query_tokens) / total if total else 0.0
     pairs = list(zip(query_tokens, query_tokens[1:], strict=False))
 
@@ -68,6 +100,22 @@ def lexical(query_tokens: list[str], folded: str, idf: Idf, fuzzy: bool = False)
         return max((min(s, second[i + 1]) for i, s in at[a].items() if i + 1 in second), default=0.0)
     bi = sum(pair_present(a, b) for a, b in pairs) / len(pairs) if pairs else uni
     return 0.7 * uni + 0.3 * bi
+
+
+@lru_cache(maxsize=8192)
+def _positions(folded: str) -> dict[str, tuple[int, ...]]:
+    """Word -> its positions in a passage's folded text; passages recur across questions."""
+    out: dict[str, list[int]] = {}
+    for i, w in enumerate(folded.split()):
+        out.setdefault(w, []).append(i)
+    return {w: tuple(v) for w, v in out.items()}
+
+
+@lru_cache(maxsize=16384)
+def folded_text(text: str) -> str:
+    """fold() of the corpus's own strings (task cells, agency names, sections), which recur
+    across questions: folded once."""
+    return fold(text)
 
 
 @lru_cache(maxsize=4096)
@@ -122,14 +170,19 @@ def year_fit(query_years: set[str], folded: str) -> float:
     return 0.05 if years & query_years else -0.1
 
 
-def score(kind: str, hit: Hit, rank: int, record: TaskRecord | None, query_tokens: list[str],
-          idf: Idf, query_years: set[str] = frozenset()) -> float:
+@lru_cache(maxsize=8192)
+def _with_section(folded: str, section: str) -> str:
     # the section path says what a passage is about ("Mục tiêu cơ bản đến năm 2025")
-    folded = f"{hit.passage.folded} {_folded_section(hit.passage.section)}"
+    return f"{folded} {_folded_section(section)}"
+
+
+def score(kind: str, hit: Hit, rank: int, record: TaskRecord | None, query_tokens: list[str],
+          idf: Idf, query_years: set[str] = frozenset(), near: NearWords | None = None) -> float:
+    folded = _with_section(hit.passage.folded, hit.passage.section)
     fuzzy = bool(hit.passage.repaired)
-    lex = lexical(query_tokens, folded, idf, fuzzy)
+    lex = lexical(query_tokens, folded, idf, fuzzy, near)
     if record is not None and record.source == "table" and len(record.task.split()) >= 3:
         # a long row matches many words somewhere; its task cell says what the row is about
-        lex = max(lex, 0.5 * lex + 0.5 * lexical(query_tokens, fold(record.task), idf, fuzzy))
+        lex = max(lex, 0.5 * lex + 0.5 * lexical(query_tokens, folded_text(record.task), idf, fuzzy, near))
     return (lex + kind_bonus(kind, hit, record)
             + year_fit(query_years, folded) + 0.05 / (1 + rank))
