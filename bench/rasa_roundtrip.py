@@ -5,13 +5,15 @@ retrieval service /ask -> reply, over the questions of eval/dev.jsonl.
     .venv/bin/python bench/rasa_roundtrip.py --rasa-url http://127.0.0.1:5005   # against `make run`
 
 Each question gets its own conversation; a question's `history` turns are sent first and not timed.
-Prints count, errors, p50/p95/p99 and mean in milliseconds; target p95 <= 300 ms.
+Prints count, errors, p50/p95/p99 and mean in milliseconds, and the 1-minute load average before and
+after the timed run (the machine is shared: a figure means little without it); target p95 <= 300 ms.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -34,6 +36,7 @@ def run(rasa_url: str, items: list[dict], warmup: int, rounds: int) -> dict:
     with httpx.Client(timeout=60) as client:
         for item in items[:warmup]:
             client.post(webhook, json={"sender": f"warm-{uuid.uuid4().hex[:8]}", "message": item["question"]})
+        load_before = os.getloadavg()[0]
         for _ in range(rounds):
             for item in items:
                 sender = f"bench-{uuid.uuid4().hex[:10]}"
@@ -51,6 +54,7 @@ def run(rasa_url: str, items: list[dict], warmup: int, rounds: int) -> dict:
                 if not any(m.get("text") for m in messages):
                     unanswered += 1
     return {
+        "load_1m_before": round(load_before, 2), "load_1m_after": round(os.getloadavg()[0], 2),
         "count": len(latencies), "errors": errors, "empty_replies": unanswered,
         "p50_ms": round(percentile(latencies, 0.50), 1), "p95_ms": round(percentile(latencies, 0.95), 1),
         "p99_ms": round(percentile(latencies, 0.99), 1),
@@ -98,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
             result.update(ask_direct(stack.service_url, items))
     print(json.dumps(result, ensure_ascii=False))
     print(f"rasa round trip over {result['count']} questions: p50 {result['p50_ms']} ms, "
-          f"p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms, errors {result['errors']} (target p95 <= 300 ms)")
+          f"p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms, errors {result['errors']} (target p95 <= 300 ms); "
+          f"load average {result['load_1m_before']} -> {result['load_1m_after']}")
     if "ask_p95_ms" in result:
         print(f"  of which /ask alone: p50 {result['ask_p50_ms']} ms, p95 {result['ask_p95_ms']} ms")
     if args.max_p95 and not result["p95_ms"] <= args.max_p95:
