@@ -16,6 +16,7 @@ from pathlib import Path
 from retrieval.config import Settings, get_settings
 from retrieval.engine import Engine
 from retrieval.index import build
+from retrieval.tokenize import clear_query_cache
 
 
 def pct(values: list[float], q: float) -> float:
@@ -57,6 +58,7 @@ def main() -> None:
     for name, fn in (("search", lambda q: engine.search(q, k=5)), ("ask", lambda q: engine.ask(q))):
         times = []
         dense_calls.clear()
+        clear_query_cache()     # each phase segments its questions afresh
         for q in questions:
             t0 = time.perf_counter()
             fn(q)

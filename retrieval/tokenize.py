@@ -40,7 +40,14 @@ def folded_tokens(folded_text: str) -> list[str]:
 
 
 def query_word_tokens(text: str) -> list[str]:
-    return [t for t in word_tokens(text) if fold(t.replace("_", " ")) not in QUERY_STOP]
+    return list(_query_word_tokens(text))
+
+
+@lru_cache(maxsize=2048)
+def _query_word_tokens(text: str) -> tuple[str, ...]:
+    """One question is segmented several times (search, the dense retry, the topic check):
+    underthesea's CRF runs once per text."""
+    return tuple(t for t in word_tokens(text) if fold(t.replace("_", " ")) not in QUERY_STOP)
 
 
 def query_folded_tokens(text: str) -> list[str]:
@@ -48,3 +55,8 @@ def query_folded_tokens(text: str) -> list[str]:
     keep = [t for t in syl if t not in QUERY_STOP]
     return keep + [f"{a}_{b}" for a, b in zip(syl, syl[1:], strict=False)
                    if a not in QUERY_STOP or b not in QUERY_STOP]
+
+
+def clear_query_cache() -> None:
+    """Forget segmented questions (benchmarks time each phase from a cold question cache)."""
+    _query_word_tokens.cache_clear()
