@@ -412,13 +412,12 @@ def _unknown_topic_words(engine, turn: Turn) -> list[str]:
     # typed with diacritics: an abbreviation ("CĐS", expanded to "chuyển đổi số") does not count
     if turn.lang != "vi" or not re.search(r"[^\x00-\x7f]", re.sub(r"\b[A-ZĐ&]{2,}\b", " ", turn.typed)):
         return []
-    question = turn.question
     plans = turn.plans or list(engine.plans)
     if any(engine.plans[p].ocr for p in plans):
         return []
     known = engine.known_words
     out = []
-    for tok in query_word_tokens(without_cues(question, turn.kind)):
+    for tok in query_word_tokens(without_cues(turn.question, turn.kind)):
         if "_" not in tok:
             continue
         f = fold(tok.replace("_", " "))
@@ -532,7 +531,7 @@ def retrieve(engine, turn: Turn, text: str, plans: list[str] | None, k: int,
     candidate answers poorly: the query embedding costs ~1 ms per token, three times the
     rest of a search, and on questions that name their topic's words it changes nothing."""
     mode = engine.settings.dense
-    hits = engine.searcher.search(text, plans or None, k=k, dense=mode != "never" and mode != "auto")
+    hits = engine.searcher.search(text, plans or None, k=k, dense=mode == "always")
     ranked = rerank(engine, turn, hits, topic_tokens) if hits else []
     if mode == "auto" and (not ranked or ranked[0].score < engine.settings.dense_gate):
         hits = engine.searcher.search(text, plans or None, k=k, dense=True)
@@ -547,7 +546,6 @@ def _query_tokens(engine, turn: Turn) -> tuple[list[str], list[str]]:
     qtok = content_tokens(turn.query, drop)
     if turn.lang == "en":
         qtok = content_tokens(expand_english(turn.query), drop) or qtok
-    if turn.lang == "en":
         # the glossary's Vietnamese terms, names typed in Vietnamese, and years ("by 2025")
         years = " ".join(re.findall(r"\b(?:19|20)\d{2}\b", turn.query))
         topic_q = f"{expand_english(turn.query)} {_vietnamese_words(turn.query)} {years}"
@@ -608,12 +606,13 @@ def _dedupe(citations: list[Citation]) -> list[Citation]:
 
 _BASIS_Q = re.compile(r"\b(?:(?:quyet dinh|nghi quyet|chi thi|cong van|van ban) nao|can cu (?:vao )?(?:nao|dau|gi)"
                       r"|which (?:decision|resolution|directive|document|law)|implements?|based on|legal basis)\b")
-# document types and issuers a question may name, folded Vietnamese with their English
-_DOC_TYPES = {"quyet dinh": ("decision",), "nghi quyet": ("resolution",), "chi thi": ("directive",),
-              "cong van": ("official letter", "dispatch"), "ke hoach": (), "luat": ("law",)}
-_DOC_NAMES = {"quyet dinh": ("quyết định", "decision"), "nghi quyet": ("nghị quyết", "resolution"),
-              "chi thi": ("chỉ thị", "directive"), "cong van": ("công văn", "official letter"),
-              "ke hoach": ("kế hoạch", "plan"), "luat": ("luật", "law")}
+# kinds of document a basis may be: folded Vietnamese -> (Vietnamese, English name, English
+# words a question may use for it)
+_DOC_TYPES = {"quyet dinh": ("quyết định", "decision", ("decision",)),
+              "nghi quyet": ("nghị quyết", "resolution", ("resolution",)),
+              "chi thi": ("chỉ thị", "directive", ("directive",)),
+              "cong van": ("công văn", "official letter", ("official letter", "dispatch")),
+              "ke hoach": ("kế hoạch", "plan", ()), "luat": ("luật", "law", ("law",))}
 _ISSUERS = {"thu tuong": ("prime minister",), "chinh phu": ("government",), "tinh uy": ("party committee",),
             "uy ban quoc gia": ("national committee",), "bo ": ("ministry",), "hdnd": ("people's council",)}
 _BASIS_START = re.compile(r"^(thuc hien|can cu|can cir)\b")
@@ -659,7 +658,7 @@ def _basis_answer(engine, turn: Turn) -> Answer | None:
     def wanted(table: dict[str, tuple[str, ...]]) -> list[str]:
         return [vi for vi, ens in table.items() if f" {vi}" in q or any(e in q for e in ens)]
     # "kế hoạch" in a question names the plan itself, not a basis
-    types = [t for t in wanted(_DOC_TYPES) if t != "ke hoach"]
+    types = [t for t in wanted({k: v[2] for k, v in _DOC_TYPES.items()}) if t != "ke hoach"]
     issuers = wanted(_ISSUERS)
     implements = "thuc hien" in q or "implement" in q
 
@@ -681,7 +680,7 @@ def _basis_answer(engine, turn: Turn) -> Answer | None:
     head = (f"{meta.title} được ban hành trên cơ sở:" if turn.lang == "vi" else f"{meta.title} was issued under:")
     if none_of_kind:
         # "thực hiện nghị quyết nào?" of a plan that cites none: say so, and give what it cites
-        asked = ", ".join(_DOC_NAMES[t][turn.lang == "en"] for t in types)
+        asked = ", ".join(_DOC_TYPES[t][turn.lang == "en"] for t in types)
         head = (f"Kế hoạch không nêu văn bản loại này ({asked}) trong phần căn cứ. " + head if turn.lang == "vi"
                 else f"The plan cites no document of that kind ({asked}) as its basis. " + head)
     body = head + "\n" + "\n".join(f"• {i}" for i in items)

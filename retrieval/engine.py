@@ -14,7 +14,7 @@ from .embed import Embedder, get_embedder
 from .index import LoadedIndex, build, load, staleness
 from .models import Answer, Hit, PlanMeta, TaskRecord
 from .normalize import fold
-from .rerank import Idf, NearWords
+from .rerank import Idf, NearWords, folded_text
 from .search import PlanFilter, Searcher, _distinctive_title_bigrams, detect_plans, topic_text
 
 log = logging.getLogger(__name__)
@@ -62,11 +62,12 @@ class Engine:
     def known_words(self) -> frozenset[str]:
         """Folded compound words of the clean plans (the word field's vocabulary), and their
         syllable pairs, to tell a topic the plans never mention from one they word otherwise."""
-        clean = {p.plan for p in self.index.passages if not p.repaired}
-        words = {fold(w.replace("_", " ")) for w in self.index.vocab_word}
-        pairs = {f"{a} {b}" for p in self.index.passages if p.plan in clean
-                 for a, b in zip(p.folded.split(), p.folded.split()[1:], strict=False)}
-        return frozenset(words | pairs)
+        known = {fold(w.replace("_", " ")) for w in self.index.vocab_word}
+        for p in self.index.passages:
+            if not self.plans[p.plan].ocr:
+                syllables = p.folded.split()
+                known.update(f"{a} {b}" for a, b in zip(syllables, syllables[1:], strict=False))
+        return frozenset(known)
 
     @cached_property
     def near_words(self) -> NearWords:
@@ -74,10 +75,10 @@ class Engine:
         words: set[str] = set()
         for p in self.index.passages:
             words.update(p.folded.split())
-            words.update(fold(p.section).split())
+            words.update(folded_text(p.section).split())
         for plan in self.index.corpus.plans.values():
             for r in plan.records:
-                words.update(fold(r.task).split())
+                words.update(folded_text(r.task).split())
         return NearWords(words)
 
     @cached_property

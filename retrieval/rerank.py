@@ -118,12 +118,6 @@ def folded_text(text: str) -> str:
     return fold(text)
 
 
-@lru_cache(maxsize=4096)
-def _folded_section(section: str) -> str:
-    """Section paths repeat across passages and queries: fold each once."""
-    return fold(section)
-
-
 @lru_cache(maxsize=1 << 18)
 def _near(a: str, b: str) -> bool:
     """One letter added, dropped or changed ("tue" / "tu", "truong" / "trong")."""
@@ -173,7 +167,7 @@ def year_fit(query_years: set[str], folded: str) -> float:
 @lru_cache(maxsize=8192)
 def _with_section(folded: str, section: str) -> str:
     # the section path says what a passage is about ("Mục tiêu cơ bản đến năm 2025")
-    return f"{folded} {_folded_section(section)}"
+    return f"{folded} {folded_text(section)}"
 
 
 def score(kind: str, hit: Hit, rank: int, record: TaskRecord | None, query_tokens: list[str],
