@@ -154,10 +154,10 @@ def _is_repeated_header(folded: str) -> bool:
         folded in {"co quan chu tri", "thoi han hoan thanh", "ket qua thoi han"}
 
 
-def split_rows(lines: list[Line], table: Table) -> list[tuple[int, int, str]]:
-    """Rows as (first line, last line, number).  A row starts at the next running number
-    (n+1, n.1, or 1 after a group heading); group headings ("I ...", "II ...") close a row."""
-    rows: list[tuple[int, int, str]] = []
+def split_rows(lines: list[Line], table: Table) -> list[tuple[int, int]]:
+    """Rows as (first line, last line).  A row starts at the next running number (n+1, n.1,
+    or 1 after a group heading); group headings ("I ...", "II ...") close a row."""
+    rows: list[tuple[int, int]] = []
     current: list | None = None
     expect: set[str] = {"1"}
     last = "0"
@@ -181,7 +181,7 @@ def split_rows(lines: list[Line], table: Table) -> list[tuple[int, int, str]]:
         if number is not None and number in expect:
             if current:
                 rows.append(tuple(current))
-            current = [ln.number, ln.number, number]
+            current = [ln.number, ln.number]
             last = number
             expect = _next_numbers(last)
             continue
@@ -203,11 +203,11 @@ def _next_numbers(last: str) -> set[str]:
 def _splits_province(before: str, after: str) -> bool:
     """ "Báo Phú" | "Thọ, Đài PT và TH tỉnh": the line broke inside a province's name."""
     a, b = before.split()[-1:], after.split()[:1]
-    return bool(a and b) and f"{a[0]} {b[0]}" in _FOLDED_PROVINCES()
+    return bool(a and b) and f"{a[0]} {b[0]}" in _folded_provinces()
 
 
 @lru_cache(maxsize=1)
-def _FOLDED_PROVINCES() -> frozenset[str]:
+def _folded_provinces() -> frozenset[str]:
     return frozenset(fold(p) for p in province_names() if len(p.split()) == 2)
 
 
@@ -221,7 +221,6 @@ def _cells_clean(texts: list[str]) -> list[tuple[str, str]]:
         t = raw.strip()
         if not t:
             continue
-        fold(t)
         kind = "agency" if is_agency_start(t) else (
             "money" if _MONEY_LINE.match(t) and re.search(r"\d{3}", t) and len(t) < 40 else (
                 "deadline" if _DEADLINE.search(t) and len(t) <= 32 else "text"))
@@ -442,7 +441,7 @@ def parse_plan(meta: PlanMeta, lines: list[Line], gaz: Gazetteer, ocr_display=No
             records.extend(ocr_table_records(plan, table, gaz, ocr_display))
             continue
         group = ""
-        for start, end, _number in split_rows(lines, table):
+        for start, end in split_rows(lines, table):
             group = _group_before(lines, table, start) or group
             section = " › ".join(p for p in (section_of[table.line_start - 1].split(" › ")[0], group) if p)
             rec = row_record(plan, table, start, end, section)
@@ -526,7 +525,7 @@ def learn_gazetteer(plans_lines: list[tuple[PlanMeta, list[Line]]]) -> Gazetteer
             if h and is_agency_start(h.group(2)) and len(h.group(2)) < 70:
                 gaz.add(_HEADING_VERB.split(h.group(2))[0], 2)
         for table in find_tables(lines):
-            for start, end, _ in split_rows(lines, table):
+            for start, end in split_rows(lines, table):
                 texts = [lines[i - 1].text for i in range(start, end + 1)]
                 for kind, cell in _cells_clean(texts[1:] if len(texts) > 1 else texts):
                     if kind == "agency":
