@@ -43,6 +43,14 @@ KEEP_ALIVE = "30"
 WARM_UP_QUESTION = "Kế hoạch chuyển đổi số tỉnh Gia Lai"
 
 
+def copy_corpus_and_index(corpus: Path, data: Path, dest: Path) -> tuple[Path, Path]:
+    """A private (corpus_dir, data_dir) copy of a built index under `dest`, for tests that
+    change the corpus or damage the index; the `current` symlink stays a symlink."""
+    shutil.copytree(corpus, dest / "corpus")
+    shutil.copytree(data, dest / "data", symlinks=True)
+    return dest / "corpus", dest / "data"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))

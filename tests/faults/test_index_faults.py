@@ -19,6 +19,8 @@ import httpx
 import pytest
 from fuzz_helpers import ADMIN_KEY, PLAN, ROOT, LiveService, small_corpus
 
+from tests.stack import copy_corpus_and_index
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 AUTH = {"Authorization": f"Bearer {ADMIN_KEY}"}
 NEW_ID = "lam-vien-2025"
@@ -37,10 +39,7 @@ def built(tmp_path_factory) -> tuple[Path, Path]:
 
 @pytest.fixture
 def copy(built, tmp_path) -> tuple[Path, Path]:
-    corpus, data = built
-    shutil.copytree(corpus, tmp_path / "corpus")
-    shutil.copytree(data, tmp_path / "data", symlinks=True)
-    return tmp_path / "corpus", tmp_path / "data"
+    return copy_corpus_and_index(*built, tmp_path)
 
 
 def _live_index(data: Path) -> Path:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.config import Settings
+from tests.stack import copy_corpus_and_index
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,7 +37,4 @@ def built_index(tmp_path_factory) -> tuple[Path, Path]:
 @pytest.fixture
 def index_copy(built_index, tmp_path) -> tuple[Path, Path]:
     """A private copy of the built corpus and index, for tests that change them."""
-    corpus, data = built_index
-    shutil.copytree(corpus, tmp_path / "corpus")
-    shutil.copytree(data, tmp_path / "data", symlinks=True)
-    return tmp_path / "corpus", tmp_path / "data"
+    return copy_corpus_and_index(*built_index, tmp_path)
